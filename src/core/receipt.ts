@@ -1,0 +1,133 @@
+// The receipt a unit gets for each submission: short, Chinese, readable on a phone.
+import { appliesTo } from './classify.js';
+import { displayCode } from './codes.js';
+import { formatDateTime, formatDay, parseDeadline } from './deadlines.js';
+import type { Item, MaterialDecision, Unit } from './types.js';
+
+export interface ReceiptInput {
+  campaign: string;
+  office: string;
+  timeZone: string;
+  year: number;
+  unit: Unit | null;
+  unitConfirmed: boolean;
+  subject: string;
+  receivedAt: Date;
+  materials: Pick<MaterialDecision, 'kind' | 'filename' | 'item' | 'status' | 'accessCode'>[];
+  items: readonly Item[];
+  /** Item codes the unit has already sent something for (this message included). */
+  submitted: ReadonlySet<string>;
+  now: Date;
+}
+
+export interface MailText {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export interface Outstanding {
+  item: Item;
+  due: Date;
+  overdue: boolean;
+}
+
+/** Items that apply to the unit, have a date, and for which nothing has arrived yet. */
+export function outstandingItems(
+  unit: Unit,
+  items: readonly Item[],
+  submitted: ReadonlySet<string>,
+  now: Date,
+  year: number,
+  timeZone: string,
+): Outstanding[] {
+  const out: Outstanding[] = [];
+  for (const item of items) {
+    if (!appliesTo(item, unit) || submitted.has(item.code)) continue;
+    const d = parseDeadline(item.deadline, year, timeZone);
+    if (d.kind !== 'date') continue;
+    out.push({ item, due: d.due, overdue: d.due.getTime() < now.getTime() });
+  }
+  return out.sort((a, b) => a.due.getTime() - b.due.getTime());
+}
+
+function itemLabel(items: readonly Item[], code: string | null): string {
+  const item = items.find((i) => i.code === code);
+  return item ? `${displayCode(item.code)} ${item.title}` : '';
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Subjects come from strangers: no line breaks may reach a header we write. */
+export function oneLine(s: string, max = 60): string {
+  const t = s.replace(/[\r\n\t\u0000-\u001f\u007f]+/g, ' ').trim();
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+}
+
+export function receiptText(r: ReceiptInput): MailText {
+  const tz = r.timeZone;
+  const credited = r.materials.filter((m) => m.status === 'credited').length;
+  const review = r.materials.length - credited;
+  const who = r.unit ? r.unit.name : '报送单位';
+  const subject =
+    review === 0
+      ? `回执：已收到${r.unit?.name ?? ''}报送材料${r.materials.length}件`
+      : `回执：已收到报送材料${r.materials.length}件，其中${review}件待人工确认`;
+
+  const lines: { text: string; html: string }[] = r.materials.map((m, i) => {
+    const name = m.kind === 'link' ? `下载链接 ${m.filename}${m.accessCode ? `（提取码 ${m.accessCode}）` : ''}` : m.filename || '（无文件名）';
+    const where =
+      m.status === 'credited' ? `→ ${itemLabel(r.items, m.item)}` : m.item ? `→ ${itemLabel(r.items, m.item)}（待确认）` : '→ 待人工确认';
+    return {
+      text: `${i + 1}. ${name}\n   ${where}`,
+      html: `<li>${escapeHtml(name)}<br><b>${escapeHtml(where)}</b></li>`,
+    };
+  });
+
+  const notes: string[] = [];
+  if (r.unit && !r.unitConfirmed) {
+    notes.push(`本邮箱地址尚未登记为${r.unit.name}的报送地址，工作人员确认后计入。`);
+  } else if (!r.unit) {
+    notes.push('未能确定报送单位，工作人员确认后计入。');
+  }
+  if (review > 0) {
+    notes.push(
+      `待确认的材料由工作人员核对。下次报送请在主题中写明单位和事项编号，如“${r.unit?.shortNames[0] ?? '大河路街道'} 二-1 行政指导意见”。`,
+    );
+  }
+
+  const owed = r.unit ? outstandingItems(r.unit, r.items, r.submitted, r.now, r.year, tz) : [];
+  const owedLines = owed.map((o) => {
+    const t = `${displayCode(o.item.code)} ${o.item.title}：${formatDay(o.due, tz)}前${o.overdue ? '（已逾期）' : ''}`;
+    return { text: `· ${t}`, html: `<li${o.overdue ? ' style="color:#b00"' : ''}>${escapeHtml(t)}</li>` };
+  });
+
+  const received = formatDateTime(r.receivedAt, tz);
+  const intro = `${who}：\n您于${received}发送的邮件“${oneLine(r.subject) || '（无主题）'}”已收到，登记如下：`;
+  const footer = `${r.office}\n（系统自动回执，请勿回复本邮件）`;
+
+  const text = [
+    intro,
+    '',
+    ...lines.map((l) => l.text),
+    ...(notes.length ? ['', ...notes] : []),
+    ...(owedLines.length ? ['', '尚未报送的事项：', ...owedLines.map((l) => l.text)] : []),
+    '',
+    footer,
+    '',
+  ].join('\n');
+
+  const html = [
+    '<div style="font-size:15px;line-height:1.6;max-width:600px">',
+    `<p>${escapeHtml(intro).replace('\n', '<br>')}</p>`,
+    `<ol style="padding-left:1.2em">${lines.map((l) => l.html).join('')}</ol>`,
+    ...notes.map((n) => `<p>${escapeHtml(n)}</p>`),
+    owedLines.length ? `<p>尚未报送的事项：</p><ul style="padding-left:1.2em">${owedLines.map((l) => l.html).join('')}</ul>` : '',
+    `<p style="color:#666">${escapeHtml(footer).replace('\n', '<br>')}</p>`,
+    '</div>',
+  ].join('\n');
+
+  return { subject: oneLine(subject, 80), text, html };
+}
