@@ -36,7 +36,7 @@ program
     const log = logger();
     if (!cfg.imap.password) {
       throw new UsageError(
-        'no IMAP password: set BAOSONG_IMAP_PASSWORD (or BAOSONG_IMAP_PASSWORD_FILE) to the mailbox\'s 授权码 (client authorisation code), not the webmail password',
+        "no IMAP password: set BAOSONG_IMAP_PASSWORD (or BAOSONG_IMAP_PASSWORD_FILE) to the mailbox's 授权码 (client authorisation code), not the webmail password",
       );
     }
     const app = buildApp(cfg, { log });
@@ -98,7 +98,9 @@ program
         const where = m.item ? displayCode(m.item) : '？';
         const who = m.unit ? (unitName.get(m.unit) ?? m.unit) : '？';
         const mark = m.status === 'credited' ? '✓' : m.status === 'review' ? '待确认' : '已退回';
-        process.stdout.write(`${m.receivedAt.slice(0, 16).replace('T', ' ')}  ${who}  ${where}  ${mark}  ${m.filename}\n`);
+        process.stdout.write(
+          `${m.receivedAt.slice(0, 16).replace('T', ' ')}  ${who}  ${where}  ${mark}  ${m.filename}\n`,
+        );
       }
       process.stdout.write(`${rows.length} materials\n`);
     } finally {
@@ -122,22 +124,35 @@ program
         messageId: mail.messageId,
         from: mail.fromAddress,
         subject: mail.subject,
-        attachments: mail.attachments.map((a) => ({ filename: a.filename, size: a.size, sha256: a.sha256, inline: a.inline })),
+        attachments: mail.attachments.map((a) => ({
+          filename: a.filename,
+          size: a.size,
+          sha256: a.sha256,
+          inline: a.inline,
+        })),
         decision: stripPaths(decision),
       };
       if (opts.json) {
         process.stdout.write(JSON.stringify(result, null, 2) + '\n');
         return;
       }
-      const lines = [`邮件：${mail.subject || '（无主题）'}  发件人：${mail.fromAddress ?? '（无）'}`];
+      const lines = [
+        `邮件：${mail.subject || '（无主题）'}  发件人：${mail.fromAddress ?? '（无）'}`,
+      ];
       if (decision.kind === 'not_submission') lines.push(`不是报送：${decision.reason}`);
       else {
-        lines.push(`单位：${decision.unit.unit ?? '未确定'}${decision.unit.confirmed ? '' : '（待确认）'} — ${decision.unit.reason}`);
+        lines.push(
+          `单位：${decision.unit.unit ?? '未确定'}${decision.unit.confirmed ? '' : '（待确认）'} — ${decision.unit.reason}`,
+        );
         for (const m of decision.materials) {
-          lines.push(`  ${m.status === 'credited' ? '✓' : '?'} ${m.filename} → ${m.item ? displayCode(m.item) : '未确定'}：${m.reason}`);
+          lines.push(
+            `  ${m.status === 'credited' ? '✓' : '?'} ${m.filename} → ${m.item ? displayCode(m.item) : '未确定'}：${m.reason}`,
+          );
         }
         for (const i of decision.ignored) lines.push(`  - ${i.filename}：${i.reason}`);
-        lines.push(decision.reply.allowed ? '回执：会发送' : `回执：不发送（${decision.reply.reason}）`);
+        lines.push(
+          decision.reply.allowed ? '回执：会发送' : `回执：不发送（${decision.reply.reason}）`,
+        );
       }
       process.stdout.write(lines.join('\n') + '\n');
     } finally {

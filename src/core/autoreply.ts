@@ -2,7 +2,8 @@
 // lessons of helpdesk software: never start a mail loop).
 import type { ParsedMail } from './types.js';
 
-const NO_REPLY_LOCAL = /^(no-?reply|do-?not-?reply|noreply-.*|mailer-daemon|postmaster|bounces?)(\+.*)?$/i;
+const NO_REPLY_LOCAL =
+  /^(no-?reply|do-?not-?reply|noreply-.*|mailer-daemon|postmaster|bounces?)(\+.*)?$/i;
 const AUTO_SUBJECT =
   /^(自动回复|自动答复|auto(matic)? ?reply|auto(-| )?response|out of (the )?office|不在办公室|休假|undeliverable|undelivered mail|delivery status notification|mail delivery failed|returned mail|系统退信|退信|delivery failure)/i;
 
@@ -20,18 +21,23 @@ export function machineMailReason(mail: ParsedMail, ownAddress: string): string 
   if (from && from === ownAddress.toLowerCase()) return '本邮箱自己发出的邮件';
   const auto = header(mail, 'auto-submitted');
   if (auto && auto.toLowerCase() !== 'no') return `自动邮件（Auto-Submitted: ${auto}）`;
-  if (/^multipart\/report/i.test(mail.contentType) || /^message\/delivery-status/i.test(mail.contentType))
+  if (
+    /^multipart\/report/i.test(mail.contentType) ||
+    /^message\/delivery-status/i.test(mail.contentType)
+  )
     return '退信或投递状态报告';
   if (mail.returnPath === '') return '退信（空的 Return-Path）';
   const local = from.split('@')[0] ?? '';
   if (/^(mailer-daemon|postmaster)$/i.test(local)) return `退信（发件人 ${from}）`;
   const precedence = header(mail, 'precedence');
-  if (precedence && /^(bulk|list|junk)$/i.test(precedence)) return `群发邮件（Precedence: ${precedence}）`;
+  if (precedence && /^(bulk|list|junk)$/i.test(precedence))
+    return `群发邮件（Precedence: ${precedence}）`;
   if (header(mail, 'list-id') !== undefined) return '邮件列表（List-Id）';
   if (header(mail, 'list-unsubscribe') !== undefined) return '邮件列表（List-Unsubscribe）';
   if (header(mail, 'x-autoreply') !== undefined || header(mail, 'x-autorespond') !== undefined)
     return '自动回复（X-Autoreply）';
-  if (AUTO_SUBJECT.test(mail.subject.trim())) return `自动回复或退信（主题“${mail.subject.trim()}”）`;
+  if (AUTO_SUBJECT.test(mail.subject.trim()))
+    return `自动回复或退信（主题“${mail.subject.trim()}”）`;
   return null;
 }
 
@@ -43,7 +49,8 @@ export function noReplyReason(mail: ParsedMail): string | null {
   if (NO_REPLY_LOCAL.test(local)) return `发件地址不接收回复（${from}）`;
   if (header(mail, 'x-auto-response-suppress') !== undefined) {
     const v = (header(mail, 'x-auto-response-suppress') ?? '').toLowerCase();
-    if (/\b(all|autoreply|oof)\b/.test(v)) return `发件人要求不自动回复（X-Auto-Response-Suppress: ${v}）`;
+    if (/\b(all|autoreply|oof)\b/.test(v))
+      return `发件人要求不自动回复（X-Auto-Response-Suppress: ${v}）`;
   }
   return null;
 }

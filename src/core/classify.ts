@@ -110,7 +110,8 @@ export class Classifier {
         }),
       );
       const last = materials[materials.length - 1];
-      if (last) last.reason = `${l.provider}链接${l.accessCode ? `（提取码 ${l.accessCode}）` : ''}；${last.reason}`;
+      if (last)
+        last.reason = `${l.provider}链接${l.accessCode ? `（提取码 ${l.accessCode}）` : ''}；${last.reason}`;
     }
 
     const noReply = noReplyReason(mail);
@@ -124,10 +125,14 @@ export class Classifier {
   }
 
   /** Sender address first; else a unit's name in the subject, filenames or display name. */
-  unitFor(mail: Pick<ParsedMail, 'fromAddress' | 'fromName' | 'subject'>, files: { filename: string }[]): UnitDecision {
+  unitFor(
+    mail: Pick<ParsedMail, 'fromAddress' | 'fromName' | 'subject'>,
+    files: { filename: string }[],
+  ): UnitDecision {
     const from = (mail.fromAddress ?? '').toLowerCase();
     const known = this.byAddress.get(from);
-    if (known) return { unit: known.code, confirmed: true, reason: `发件地址 ${from} 属于${known.name}` };
+    if (known)
+      return { unit: known.code, confirmed: true, reason: `发件地址 ${from} 属于${known.name}` };
 
     const places: [string, string][] = [
       ['主题', mail.subject],
@@ -161,7 +166,11 @@ export class Classifier {
         };
       }
     }
-    return { unit: null, confirmed: false, reason: `发件地址 ${from || '（无）'} 未登记，也没有找到单位名称` };
+    return {
+      unit: null,
+      confirmed: false,
+      reason: `发件地址 ${from || '（无）'} 未登记，也没有找到单位名称`,
+    };
   }
 
   /** An explicit code in `text`; a group code is narrowed by keywords in `narrowWith`. */
@@ -169,7 +178,10 @@ export class Classifier {
     const found = findCodes(text, this.known, this.groups);
     if (found.items.length === 1 && found.groups.length === 0) {
       const code = found.items[0] ?? '';
-      return { item: code, reason: `${where}中的编号“${found.matched.join('、')}”→ ${displayCode(code)}` };
+      return {
+        item: code,
+        reason: `${where}中的编号“${found.matched.join('、')}”→ ${displayCode(code)}`,
+      };
     }
     if (found.items.length + found.groups.length > 1) {
       return {
@@ -181,7 +193,11 @@ export class Classifier {
     if (group === undefined) return null;
     for (const t of narrowWith) {
       const kw = this.itemFromKeywords(t, where, group);
-      if (kw?.item) return { item: kw.item, reason: `${where}中的编号“${found.matched.join('')}”，${kw.reason}` };
+      if (kw?.item)
+        return {
+          item: kw.item,
+          reason: `${where}中的编号“${found.matched.join('')}”，${kw.reason}`,
+        };
     }
     return {
       item: null,
@@ -221,7 +237,8 @@ export class Classifier {
     base: Omit<MaterialDecision, 'unit' | 'item' | 'confirmed' | 'status' | 'reason'>,
   ): MaterialDecision {
     const reasons = [unit.reason, item.reason];
-    let status: 'credited' | 'review' = unit.unit && unit.confirmed && item.item ? 'credited' : 'review';
+    let status: 'credited' | 'review' =
+      unit.unit && unit.confirmed && item.item ? 'credited' : 'review';
     const itemObj = item.item ? this.itemsByCode.get(item.item) : undefined;
     if (unitObj && itemObj && !appliesTo(itemObj, unitObj)) {
       status = 'review';

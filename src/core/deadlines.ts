@@ -12,7 +12,20 @@ export class DeadlineError extends Error {
   readonly code = 'DEADLINE_UNKNOWN';
 }
 
-const CN: Record<string, number> = { 一: 1, 二: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9, 十: 10, 十一: 11, 十二: 12 };
+const CN: Record<string, number> = {
+  一: 1,
+  二: 2,
+  三: 3,
+  四: 4,
+  五: 5,
+  六: 6,
+  七: 7,
+  八: 8,
+  九: 9,
+  十: 10,
+  十一: 11,
+  十二: 12,
+};
 
 function month(s: string): number {
   const n = /^\d+$/.test(s) ? Number(s) : (CN[s] ?? NaN);
@@ -43,7 +56,14 @@ export function offsetMs(at: Date, timeZone: string): number {
     second: '2-digit',
   }).formatToParts(at);
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
-  const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  const wall = Date.UTC(
+    get('year'),
+    get('month') - 1,
+    get('day'),
+    get('hour'),
+    get('minute'),
+    get('second'),
+  );
   return wall - Math.floor(at.getTime() / 1000) * 1000;
 }
 
@@ -60,20 +80,26 @@ export function parseDeadline(text: string, year: number, timeZone: string): Dea
   let m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(t);
   if (m) {
     const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-    if (mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo)) throw new DeadlineError(`"${text}" is not a date`);
+    if (mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo))
+      throw new DeadlineError(`"${text}" is not a date`);
     return { kind: 'date', due: endOfDay(y, mo, d, timeZone), text };
   }
-  m = /^(\d{1,2}|十[一二]?|[一二三四五六七八九])月(底|末|上旬|中旬|下旬|(\d{1,2})日)?(之前|以前|前)?$/.exec(t);
+  m =
+    /^(\d{1,2}|十[一二]?|[一二三四五六七八九])月(底|末|上旬|中旬|下旬|(\d{1,2})日)?(之前|以前|前)?$/.exec(
+      t,
+    );
   if (m) {
     const mo = month(m[1] ?? '');
     const which = m[2];
     let d: number;
-    if (which === undefined || which === '底' || which === '末' || which === '下旬') d = daysIn(year, mo);
+    if (which === undefined || which === '底' || which === '末' || which === '下旬')
+      d = daysIn(year, mo);
     else if (which === '上旬') d = 10;
     else if (which === '中旬') d = 20;
     else {
       d = Number(m[3]);
-      if (d < 1 || d > daysIn(year, mo)) throw new DeadlineError(`"${text}": day ${d} is not in month ${mo}`);
+      if (d < 1 || d > daysIn(year, mo))
+        throw new DeadlineError(`"${text}": day ${d} is not in month ${mo}`);
     }
     return { kind: 'date', due: endOfDay(year, mo, d, timeZone), text };
   }
@@ -84,7 +110,11 @@ export function parseDeadline(text: string, year: number, timeZone: string): Dea
 
 /** "5月31日" in the campaign's zone, for mails. */
 export function formatDay(d: Date, timeZone: string): string {
-  const p = new Intl.DateTimeFormat('zh-CN', { timeZone, month: 'numeric', day: 'numeric' }).formatToParts(d);
+  const p = new Intl.DateTimeFormat('zh-CN', {
+    timeZone,
+    month: 'numeric',
+    day: 'numeric',
+  }).formatToParts(d);
   return `${p.find((x) => x.type === 'month')?.value}月${p.find((x) => x.type === 'day')?.value}日`;
 }
 

@@ -23,3 +23,7 @@ export const OUTBOX_RETRY_MAX_MS = 60 * 60_000;
 
 /** Messages parsed per batch before the IMAP fetch continues, so memory stays flat. */
 export const FETCH_BATCH = 50;
+
+/** A receipt lists owed items due within this many days (and counts the rest): a phone
+ * screen holds a handful of lines, and the weekly reminder carries the full list. */
+export const RECEIPT_OWED_WINDOW_DAYS = 30;

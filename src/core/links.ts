@@ -4,11 +4,20 @@ import type { LinkMaterial } from './types.js';
 
 /** Hosts and paths that mean "this link is a file", with the label a clerk recognises. */
 const PROVIDERS: { label: string; re: RegExp }[] = [
-  { label: 'QQ邮箱超大附件', re: /(^|\.)(mail|wx\.mail|iwx\.mail|exmail)\.qq\.com\/.*(ftn|download)/i },
+  {
+    label: 'QQ邮箱超大附件',
+    re: /(^|\.)(mail|wx\.mail|iwx\.mail|exmail)\.qq\.com\/.*(ftn|download)/i,
+  },
   { label: 'QQ邮箱超大附件', re: /(^|\.)ftn\.qq\.com\//i },
-  { label: '新浪邮箱中转站', re: /(^|\.)sina\.com(\.cn)?\/.*(filecenter|download|zhongzhuan|transfer|attach)/i },
+  {
+    label: '新浪邮箱中转站',
+    re: /(^|\.)sina\.com(\.cn)?\/.*(filecenter|download|zhongzhuan|transfer|attach)/i,
+  },
   { label: '新浪微盘', re: /(^|\.)vdisk\.weibo\.com\//i },
-  { label: '网易邮箱超大附件', re: /(^|\.)(163|126|yeah)\.(com|net)\/.*(large-attachment|largeattach|fj|ftn)/i },
+  {
+    label: '网易邮箱超大附件',
+    re: /(^|\.)(163|126|yeah)\.(com|net)\/.*(large-attachment|largeattach|fj|ftn)/i,
+  },
   { label: '网易邮箱超大附件', re: /(^|\.)(dashi|fm)\.163\.com\//i },
   { label: '百度网盘', re: /(^|\.)pan\.baidu\.com\/(s\/|share)/i },
   { label: '阿里云盘', re: /(^|\.)(aliyundrive|alipan)\.com\/s\//i },
@@ -21,7 +30,8 @@ const PROVIDERS: { label: string; re: RegExp }[] = [
 ];
 
 const URL_RE = /https?:\/\/[^\s<>"'，。；、）)】\]]+/gi;
-const CODE_RE = /(?:提取码|提取密码|访问码|取件码|密码|验证码|code)\s*[:：]?\s*([A-Za-z0-9]{4,8})(?![A-Za-z0-9])/i;
+const CODE_RE =
+  /(?:提取码|提取密码|访问码|取件码|密码|验证码|code)\s*[:：]?\s*([A-Za-z0-9]{4,8})(?![A-Za-z0-9])/i;
 
 /** Finds the download links in a body text, each with its access code and surrounding line. */
 export function findDownloadLinks(text: string): LinkMaterial[] {
@@ -37,7 +47,9 @@ export function findDownloadLinks(text: string): LinkMaterial[] {
       const after = line.slice((m.index ?? 0) + m[0].length) + '\n' + (lines[i + 1] ?? '');
       const before = line.slice(0, m.index ?? 0) + '\n' + (lines[i - 1] ?? '');
       const code = CODE_RE.exec(after)?.[1] ?? CODE_RE.exec(before)?.[1] ?? null;
-      const context = [lines[i - 1] ?? '', line, lines[i + 1] ?? ''].join('\n').replace(URL_RE, ' ');
+      const context = [lines[i - 1] ?? '', line, lines[i + 1] ?? '']
+        .join('\n')
+        .replace(URL_RE, ' ');
       found.set(url, { url, accessCode: code, provider: provider.label, context });
     }
   });

@@ -2,6 +2,7 @@
 import { appliesTo } from './classify.js';
 import { displayCode } from './codes.js';
 import { formatDateTime, formatDay, parseDeadline } from './deadlines.js';
+import { RECEIPT_OWED_WINDOW_DAYS } from './limits.js';
 import type { Item, MaterialDecision, Unit } from './types.js';
 
 export interface ReceiptInput {
@@ -77,9 +78,16 @@ export function receiptText(r: ReceiptInput): MailText {
       : `回执：已收到报送材料${r.materials.length}件，其中${review}件待人工确认`;
 
   const lines: { text: string; html: string }[] = r.materials.map((m, i) => {
-    const name = m.kind === 'link' ? `下载链接 ${m.filename}${m.accessCode ? `（提取码 ${m.accessCode}）` : ''}` : m.filename || '（无文件名）';
+    const name =
+      m.kind === 'link'
+        ? `下载链接 ${m.filename}${m.accessCode ? `（提取码 ${m.accessCode}）` : ''}`
+        : m.filename || '（无文件名）';
     const where =
-      m.status === 'credited' ? `→ ${itemLabel(r.items, m.item)}` : m.item ? `→ ${itemLabel(r.items, m.item)}（待确认）` : '→ 待人工确认';
+      m.status === 'credited'
+        ? `→ ${itemLabel(r.items, m.item)}`
+        : m.item
+          ? `→ ${itemLabel(r.items, m.item)}（待确认）`
+          : '→ 待人工确认';
     return {
       text: `${i + 1}. ${name}\n   ${where}`,
       html: `<li>${escapeHtml(name)}<br><b>${escapeHtml(where)}</b></li>`,
@@ -98,11 +106,22 @@ export function receiptText(r: ReceiptInput): MailText {
     );
   }
 
+  // A phone screen holds a handful of lines: what is late or due soon, then a count of the rest.
   const owed = r.unit ? outstandingItems(r.unit, r.items, r.submitted, r.now, r.year, tz) : [];
-  const owedLines = owed.map((o) => {
-    const t = `${displayCode(o.item.code)} ${o.item.title}：${formatDay(o.due, tz)}前${o.overdue ? '（已逾期）' : ''}`;
-    return { text: `· ${t}`, html: `<li${o.overdue ? ' style="color:#b00"' : ''}>${escapeHtml(t)}</li>` };
+  const horizon = r.now.getTime() + RECEIPT_OWED_WINDOW_DAYS * 86_400_000;
+  const soon = owed.filter((o) => o.due.getTime() <= horizon);
+  const later = owed.length - soon.length;
+  const owedLines = soon.map((o) => {
+    const t = `${displayCode(o.item.code)} ${oneLine(o.item.title, 18)}：${formatDay(o.due, tz)}前${o.overdue ? '（已逾期）' : ''}`;
+    return {
+      text: `· ${t}`,
+      html: `<li${o.overdue ? ' style="color:#b00"' : ''}>${escapeHtml(t)}</li>`,
+    };
   });
+  if (later > 0) {
+    const t = `另有${later}项截止日期在${RECEIPT_OWED_WINDOW_DAYS}天以后`;
+    owedLines.push({ text: `· ${t}`, html: `<li>${escapeHtml(t)}</li>` });
+  }
 
   const received = formatDateTime(r.receivedAt, tz);
   const intro = `${who}：\n您于${received}发送的邮件“${oneLine(r.subject) || '（无主题）'}”已收到，登记如下：`;
@@ -124,7 +143,9 @@ export function receiptText(r: ReceiptInput): MailText {
     `<p>${escapeHtml(intro).replace('\n', '<br>')}</p>`,
     `<ol style="padding-left:1.2em">${lines.map((l) => l.html).join('')}</ol>`,
     ...notes.map((n) => `<p>${escapeHtml(n)}</p>`),
-    owedLines.length ? `<p>尚未报送的事项：</p><ul style="padding-left:1.2em">${owedLines.map((l) => l.html).join('')}</ul>` : '',
+    owedLines.length
+      ? `<p>尚未报送的事项：</p><ul style="padding-left:1.2em">${owedLines.map((l) => l.html).join('')}</ul>`
+      : '',
     `<p style="color:#666">${escapeHtml(footer).replace('\n', '<br>')}</p>`,
     '</div>',
   ].join('\n');

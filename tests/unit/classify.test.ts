@@ -4,10 +4,22 @@ import type { ParsedAttachment, ParsedMail } from '../../src/core/types.js';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../../src/config/load.js';
 
 const config = loadConfig(DEFAULT_CONFIG_PATH, {});
-const classifier = new Classifier({ items: config.checklist.items, units: config.units, ownAddress: config.from });
+const classifier = new Classifier({
+  items: config.checklist.items,
+  units: config.units,
+  ownAddress: config.from,
+});
 
 function file(filename: string, extra: Partial<ParsedAttachment> = {}): ParsedAttachment {
-  return { filename, contentType: 'application/msword', size: 30_000, sha256: 'x'.repeat(64), path: '/tmp/x', inline: false, ...extra };
+  return {
+    filename,
+    contentType: 'application/msword',
+    size: 30_000,
+    sha256: 'x'.repeat(64),
+    path: '/tmp/x',
+    inline: false,
+    ...extra,
+  };
 }
 
 function mail(p: Partial<ParsedMail> & { files?: string[] }): ParsedMail {
@@ -63,12 +75,20 @@ describe('item per attachment', () => {
   });
 
   it('a unit with mediation duties gets 6.3 for 调解案例', () => {
-    const [m] = materials(mail({ fromAddress: 'gongshang@huiji.example', files: ['调解案例3则.doc'] }));
+    const [m] = materials(
+      mail({ fromAddress: 'gongshang@huiji.example', files: ['调解案例3则.doc'] }),
+    );
     expect(m).toEqual({ unit: 'gongshang', item: '6.3', status: 'credited' });
   });
 
   it('uses the body when neither filename nor subject say anything', () => {
-    const got = materials(mail({ subject: '报送', text: '附件是我办的基层执法调研报告，请查收。', files: ['新建文档.docx'] }));
+    const got = materials(
+      mail({
+        subject: '报送',
+        text: '附件是我办的基层执法调研报告，请查收。',
+        files: ['新建文档.docx'],
+      }),
+    );
     expect(got[0]?.item).toBe('5');
   });
 
@@ -119,7 +139,9 @@ describe('what is not a submission', () => {
   });
 
   it('Auto-Submitted: no is a person', () => {
-    expect(classifier.classify(mail({ headers: { 'auto-submitted': 'no' }, files: ['a.doc'] })).kind).toBe('submission');
+    expect(
+      classifier.classify(mail({ headers: { 'auto-submitted': 'no' }, files: ['a.doc'] })).kind,
+    ).toBe('submission');
   });
 
   it('a small inline image is a signature logo, not material', () => {
@@ -131,13 +153,20 @@ describe('what is not a submission', () => {
 
   it('a large inline photo is material', () => {
     const m = mail({ subject: '七-2 检查照片' });
-    m.attachments = [file('IMG_2001.jpg', { contentType: 'image/jpeg', inline: true, size: 900_000 })];
+    m.attachments = [
+      file('IMG_2001.jpg', { contentType: 'image/jpeg', inline: true, size: 900_000 }),
+    ];
     expect(materials(m)).toEqual([{ unit: 'dahelu', item: '7.2', status: 'credited' }]);
   });
 
   it('a no-reply sender is recorded but not answered', () => {
-    const d = classifier.classify(mail({ fromAddress: 'noreply@huiji.example', subject: '大河路街道 五', files: ['a.doc'] }));
-    expect(d.kind === 'submission' && d.reply).toEqual({ allowed: false, reason: expect.stringContaining('不接收回复') });
+    const d = classifier.classify(
+      mail({ fromAddress: 'noreply@huiji.example', subject: '大河路街道 五', files: ['a.doc'] }),
+    );
+    expect(d.kind === 'submission' && d.reply).toEqual({
+      allowed: false,
+      reason: expect.stringContaining('不接收回复'),
+    });
   });
 });
 
@@ -152,6 +181,11 @@ describe('download links are material', () => {
     const d = classifier.classify(mail({ subject: '大河路街道报送', text }));
     if (d.kind !== 'submission') throw new Error(d.reason);
     expect(d.materials).toHaveLength(1);
-    expect(d.materials[0]).toMatchObject({ kind: 'link', item: '8.2', accessCode: '8k2d', status: 'credited' });
+    expect(d.materials[0]).toMatchObject({
+      kind: 'link',
+      item: '8.2',
+      accessCode: '8k2d',
+      status: 'credited',
+    });
   });
 });

@@ -1,7 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { displayCode, findCodes } from '../../src/core/codes.js';
 
-const known = new Set(['1', '2.1', '2.2', '2.3', '3.1', '3.2', '4.1', '4.2', '4.3', '5', '6.1', '6.2', '6.3', '7.1', '7.2', '8.1', '8.2', '9']);
+const known = new Set([
+  '1',
+  '2.1',
+  '2.2',
+  '2.3',
+  '3.1',
+  '3.2',
+  '4.1',
+  '4.2',
+  '4.3',
+  '5',
+  '6.1',
+  '6.2',
+  '6.3',
+  '7.1',
+  '7.2',
+  '8.1',
+  '8.2',
+  '9',
+]);
 const groups = new Set(['2', '3', '4', '6', '7', '8']);
 
 describe('findCodes', () => {
