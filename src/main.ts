@@ -33,7 +33,11 @@ export interface App {
 }
 
 export function classifierFor(config: Config): Classifier {
-  return new Classifier({ items: config.checklist.items, units: config.units, ownAddress: config.from });
+  return new Classifier({
+    items: config.checklist.items,
+    units: config.units,
+    ownAddress: config.from,
+  });
 }
 
 export function buildApp(config: Config, opts: AppOptions): App {
@@ -41,10 +45,18 @@ export function buildApp(config: Config, opts: AppOptions): App {
   const clock = opts.clock ?? new SystemClock();
   const data = new DataFolder(config.dataDir);
   const leftovers = data.cleanTmp();
-  if (leftovers) log.info({ event: 'data.tmp_cleaned', files: leftovers }, 'removed temp files left by an interrupted run');
+  if (leftovers)
+    log.info(
+      { event: 'data.tmp_cleaned', files: leftovers },
+      'removed temp files left by an interrupted run',
+    );
   const store = new SqliteStore(path.join(config.dataDir, 'baosong.db'));
   const requeued = store.requeueInterrupted();
-  if (requeued) log.warn({ event: 'outbox.requeued', mails: requeued }, 'mails interrupted while sending will be tried again');
+  if (requeued)
+    log.warn(
+      { event: 'outbox.requeued', mails: requeued },
+      'mails interrupted while sending will be tried again',
+    );
   const classifier = classifierFor(config);
   const intake = new Intake({ store, data, classifier, config, clock, log }, opts.intake);
   const sender: MailSender = opts.outboxToFolder

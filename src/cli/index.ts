@@ -39,6 +39,11 @@ program
         "no IMAP password: set BAOSONG_IMAP_PASSWORD (or BAOSONG_IMAP_PASSWORD_FILE) to the mailbox's 授权码 (client authorisation code), not the webmail password",
       );
     }
+    if (cfg.smtp.user && !cfg.smtp.password) {
+      throw new UsageError(
+        'no SMTP password: set BAOSONG_SMTP_PASSWORD (or BAOSONG_SMTP_PASSWORD_FILE) to the mailbox\'s 授权码; receipts cannot be sent without it',
+      );
+    }
     const app = buildApp(cfg, { log });
     if (opts.once) {
       try {

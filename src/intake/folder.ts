@@ -14,7 +14,10 @@ export function listEmlFiles(dir: string): string[] {
   return out.sort();
 }
 
-export async function ingestFolder(dir: string, intake: Intake): Promise<{ file: string; result: IntakeResult }[]> {
+export async function ingestFolder(
+  dir: string,
+  intake: Intake,
+): Promise<{ file: string; result: IntakeResult }[]> {
   const results: { file: string; result: IntakeResult }[] = [];
   for (const file of listEmlFiles(dir)) {
     const result = await intake.ingest({

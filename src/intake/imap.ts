@@ -47,7 +47,9 @@ export class ImapMailbox {
       disableAutoIdle: false,
       tls: { rejectUnauthorized: true },
     });
-    client.on('error', (err: Error) => this.log.warn({ event: 'imap.error', err: err.message }, 'IMAP error'));
+    client.on('error', (err: Error) =>
+      this.log.warn({ event: 'imap.error', err: err.message }, 'IMAP error'),
+    );
     client.on('close', onClose);
     client.on('exists', onNew);
     await client.connect();
@@ -66,8 +68,17 @@ export class ImapMailbox {
   async listAfter(after: number): Promise<NewMessage[]> {
     const out: NewMessage[] = [];
     // "N:*" returns the last message even when its UID is below N, so filter.
-    for await (const m of this.c.fetch(`${after + 1}:*`, { uid: true, internalDate: true, size: true }, { uid: true })) {
-      if (m.uid > after) out.push({ uid: m.uid, internalDate: new Date(m.internalDate ?? Date.now()), size: m.size ?? 0 });
+    for await (const m of this.c.fetch(
+      `${after + 1}:*`,
+      { uid: true, internalDate: true, size: true },
+      { uid: true },
+    )) {
+      if (m.uid > after)
+        out.push({
+          uid: m.uid,
+          internalDate: new Date(m.internalDate ?? Date.now()),
+          size: m.size ?? 0,
+        });
     }
     return out.sort((a, b) => a.uid - b.uid);
   }
@@ -141,13 +152,24 @@ export class ImapSource {
           () => this.wake?.(),
         );
         this.mailbox = box;
-        log.info({ event: 'imap.connected', host: settings.host, mailbox: settings.mailbox, uidValidity: box.uidValidity }, 'watching mailbox');
+        log.info(
+          {
+            event: 'imap.connected',
+            host: settings.host,
+            mailbox: settings.mailbox,
+            uidValidity: box.uidValidity,
+          },
+          'watching mailbox',
+        );
         delay = RECONNECT_MIN_MS;
         this.pollTimer = setInterval(() => this.trigger(), settings.pollSeconds * 1000);
         this.trigger();
         await closed;
       } catch (err) {
-        log.error({ event: 'imap.connect_failed', err: (err as Error).message, retryInMs: delay }, 'IMAP connection failed');
+        log.error(
+          { event: 'imap.connect_failed', err: (err as Error).message, retryInMs: delay },
+          'IMAP connection failed',
+        );
       } finally {
         if (this.pollTimer) clearInterval(this.pollTimer);
         this.pollTimer = null;
@@ -184,7 +206,10 @@ export class ImapSource {
       } while (this.pending && !this.stopped);
     })()
       .catch((err: Error) => {
-        this.deps.log.error({ event: 'imap.catchup_failed', err: err.message }, 'processing new mail failed; reconnecting');
+        this.deps.log.error(
+          { event: 'imap.catchup_failed', err: err.message },
+          'processing new mail failed; reconnecting',
+        );
         this.wake?.();
       })
       .finally(() => {
@@ -207,7 +232,10 @@ export class ImapSource {
       } catch (err) {
         // The connection broke or the disk failed: stop here, nothing recorded for this UID,
         // so the next run starts again at it.
-        log.error({ event: 'imap.message_failed', uid: m.uid, err: (err as Error).message }, 'message not processed');
+        log.error(
+          { event: 'imap.message_failed', uid: m.uid, err: (err as Error).message },
+          'message not processed',
+        );
         throw err;
       }
       if (settings.moveTo) await box.move(m.uid, settings.moveTo);

@@ -84,15 +84,20 @@ export class Intake {
         if (a.ref) store.recordSource(a.ref, id, 'failed', reason);
         return id;
       });
-      log.warn({ event: 'intake.failed', raw: raw.relPath, err: (err as Error).message }, 'message set aside');
+      log.warn(
+        { event: 'intake.failed', raw: raw.relPath, err: (err as Error).message },
+        'message set aside',
+      );
       return { status: 'failed', message: id, reason };
     }
 
     const byId = mail.messageId ? store.findMessage(raw.sha256, mail.messageId) : null;
-    if (byId !== null) return this.duplicate(a.ref, byId, `同一封邮件（Message-ID ${mail.messageId}）已登记`);
+    if (byId !== null)
+      return this.duplicate(a.ref, byId, `同一封邮件（Message-ID ${mail.messageId}）已登记`);
 
     const decision = this.deps.classifier.classify(mail);
-    const receivedAt = a.receivedAt ?? dateHeader(mail) ?? a.fallbackReceivedAt ?? this.deps.clock.now();
+    const receivedAt =
+      a.receivedAt ?? dateHeader(mail) ?? a.fallbackReceivedAt ?? this.deps.clock.now();
     const id = store.transaction(() => this.record(mail, decision, raw, receivedAt, a.ref));
     this.logDecision(mail, decision, id);
     return {
@@ -183,26 +188,43 @@ export class Intake {
     return id;
   }
 
-  private replyDecision(mail: ParsedMail, d: Extract<MessageDecision, { kind: 'submission' }>, now: Date): string {
+  private replyDecision(
+    mail: ParsedMail,
+    d: Extract<MessageDecision, { kind: 'submission' }>,
+    now: Date,
+  ): string {
     if (!this.options.sendReceipts) return 'suppressed: 补录的历史邮件不发回执';
     if (!d.reply.allowed) return `suppressed: ${d.reply.reason}`;
     const from = mail.fromAddress ?? '';
     const cap = this.deps.config.receipts.perSenderPerHour;
     const recent = this.deps.store.receiptsSince(from, new Date(now.getTime() - 3600_000));
-    if (recent >= cap) return `suppressed: 一小时内已向 ${from} 发出 ${recent} 封回执（上限 ${cap}）`;
+    if (recent >= cap)
+      return `suppressed: 一小时内已向 ${from} 发出 ${recent} 封回执（上限 ${cap}）`;
     return 'queued';
   }
 
   private logDecision(mail: ParsedMail, d: MessageDecision, id: number): void {
     const log = this.deps.log;
-    const base = { event: 'intake.decision', message: id, messageId: mail.messageId, subject: oneLine(mail.subject) };
+    const base = {
+      event: 'intake.decision',
+      message: id,
+      messageId: mail.messageId,
+      subject: oneLine(mail.subject),
+    };
     if (d.kind === 'not_submission') {
       log.info({ ...base, kind: d.kind, reason: d.reason }, 'not a submission');
       return;
     }
     for (const m of d.materials) {
       log.info(
-        { ...base, unit: m.unit, item: m.item, status: m.status, material: m.filename, reason: m.reason },
+        {
+          ...base,
+          unit: m.unit,
+          item: m.item,
+          status: m.status,
+          material: m.filename,
+          reason: m.reason,
+        },
         m.status === 'credited' ? 'material credited' : 'material awaits review',
       );
     }

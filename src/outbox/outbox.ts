@@ -47,12 +47,21 @@ export class Outbox {
           if (permanent || row.attempts >= OUTBOX_MAX_ATTEMPTS) {
             store.markFailed(row.id, msg);
             result.failed++;
-            log.error({ event: 'outbox.failed', id: row.id, to: row.to, err: msg }, 'mail given up');
+            log.error(
+              { event: 'outbox.failed', id: row.id, to: row.to, err: msg },
+              'mail given up',
+            );
           } else {
-            const delay = Math.min(OUTBOX_RETRY_MIN_MS * 2 ** (row.attempts - 1), OUTBOX_RETRY_MAX_MS);
+            const delay = Math.min(
+              OUTBOX_RETRY_MIN_MS * 2 ** (row.attempts - 1),
+              OUTBOX_RETRY_MAX_MS,
+            );
             store.markRetry(row.id, msg, new Date(clock.now().getTime() + delay));
             result.retry++;
-            log.warn({ event: 'outbox.retry', id: row.id, to: row.to, err: msg, inMs: delay }, 'mail will be retried');
+            log.warn(
+              { event: 'outbox.retry', id: row.id, to: row.to, err: msg, inMs: delay },
+              'mail will be retried',
+            );
           }
         }
         if (this.perMinute > 0) await new Promise((r) => setTimeout(r, 60_000 / this.perMinute));

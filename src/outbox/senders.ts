@@ -70,7 +70,8 @@ export class SmtpSender implements MailSender {
       await this.transport.sendMail(toNodemailer(this.from, mail));
     } catch (err) {
       const e = err as { responseCode?: number; message?: string };
-      const permanent = typeof e.responseCode === 'number' && e.responseCode >= 500 && e.responseCode < 600;
+      const permanent =
+        typeof e.responseCode === 'number' && e.responseCode >= 500 && e.responseCode < 600;
       throw new SendError(`SMTP: ${e.message ?? String(err)}`, permanent, { cause: err });
     }
   }
@@ -92,7 +93,9 @@ export class FileSender implements MailSender {
   }
 
   async send(mail: OutboxRow): Promise<void> {
-    const info = (await this.transport.sendMail(toNodemailer(this.from, mail))) as { message: Buffer };
+    const info = (await this.transport.sendMail(toNodemailer(this.from, mail))) as {
+      message: Buffer;
+    };
     const name = `${String(mail.id).padStart(4, '0')}-${mail.kind}-${mail.to.replace(/[^a-z0-9@._-]/gi, '_')}.eml`;
     const tmp = path.join(this.dir, `.${name}.tmp`);
     writeFileSync(tmp, info.message);

@@ -1,7 +1,15 @@
 // Content-addressed files in the data folder. Written to a temporary name and renamed, so a
 // crash leaves either the whole file or a temp file that the next start removes, never half.
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, readdirSync, rmSync, renameSync, existsSync, statSync } from 'node:fs';
+import {
+  createWriteStream,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  renameSync,
+  existsSync,
+  statSync,
+} from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
 import path from 'node:path';
@@ -25,7 +33,8 @@ export class DataFolder {
     this.files = path.join(root, 'files');
     this.tmp = path.join(root, 'tmp');
     this.outboxDir = path.join(root, 'outbox');
-    for (const d of [root, this.raw, this.files, this.tmp]) mkdirSync(d, { recursive: true, mode: 0o700 });
+    for (const d of [root, this.raw, this.files, this.tmp])
+      mkdirSync(d, { recursive: true, mode: 0o700 });
   }
 
   /** Removes temp files left by a crash; safe because nothing refers to them. */

@@ -103,12 +103,19 @@ export class SqliteStore {
   /** The message already recorded with these bytes or this Message-ID. */
   findMessage(sha256: string, messageId: string | null): number | null {
     const row = this.db
-      .prepare('SELECT id FROM messages WHERE sha256 = ? OR (message_id IS NOT NULL AND message_id = ?) LIMIT 1')
+      .prepare(
+        'SELECT id FROM messages WHERE sha256 = ? OR (message_id IS NOT NULL AND message_id = ?) LIMIT 1',
+      )
       .get(sha256, messageId) as { id: number } | undefined;
     return row?.id ?? null;
   }
 
-  recordSource(ref: SourceRef, message: number | null, status: 'recorded' | 'duplicate' | 'failed', error: string | null): void {
+  recordSource(
+    ref: SourceRef,
+    message: number | null,
+    status: 'recorded' | 'duplicate' | 'failed',
+    error: string | null,
+  ): void {
     this.db
       .prepare(
         `INSERT OR IGNORE INTO message_sources (mailbox, uidvalidity, uid, message, status, error, processed_at)
@@ -144,7 +151,11 @@ export class SqliteStore {
     return Number(r.lastInsertRowid);
   }
 
-  insertMaterials(message: number, materials: MaterialDecision[], relPath: (abs: string) => string): void {
+  insertMaterials(
+    message: number,
+    materials: MaterialDecision[],
+    relPath: (abs: string) => string,
+  ): void {
     const stmt = this.db.prepare(
       `INSERT INTO materials (message, kind, filename, sha256, size, path, content_type, access_code, unit, item,
          confirmed, status, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -171,7 +182,9 @@ export class SqliteStore {
   /** Item codes a unit has sent anything for (credited or awaiting review, not rejected). */
   submittedItems(unit: string): Set<string> {
     const rows = this.db
-      .prepare(`SELECT DISTINCT item FROM materials WHERE unit = ? AND item IS NOT NULL AND status != 'rejected'`)
+      .prepare(
+        `SELECT DISTINCT item FROM materials WHERE unit = ? AND item IS NOT NULL AND status != 'rejected'`,
+      )
       .all(unit) as { item: string }[];
     return new Set(rows.map((r) => r.item));
   }
@@ -179,7 +192,9 @@ export class SqliteStore {
   /** Receipts queued to an address since a time, for the per-sender cap. */
   receiptsSince(to: string, since: Date): number {
     const row = this.db
-      .prepare(`SELECT COUNT(*) AS n FROM outbox WHERE kind = 'receipt' AND to_address = ? AND created_at >= ?`)
+      .prepare(
+        `SELECT COUNT(*) AS n FROM outbox WHERE kind = 'receipt' AND to_address = ? AND created_at >= ?`,
+      )
       .get(to.toLowerCase(), since.toISOString()) as { n: number };
     return row.n;
   }
@@ -228,7 +243,9 @@ export class SqliteStore {
         mail_message_id: string;
         attempts: number;
       }[];
-      const mark = this.db.prepare(`UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?`);
+      const mark = this.db.prepare(
+        `UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?`,
+      );
       for (const r of rows) mark.run(r.id);
       return rows.map((r) => ({
         id: r.id,
@@ -246,17 +263,23 @@ export class SqliteStore {
   }
 
   markSent(id: number, at: Date): void {
-    this.db.prepare(`UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?`).run(at.toISOString(), id);
+    this.db
+      .prepare(`UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?`)
+      .run(at.toISOString(), id);
   }
 
   markRetry(id: number, error: string, next: Date): void {
     this.db
-      .prepare(`UPDATE outbox SET status = 'pending', last_error = ?, next_attempt_at = ? WHERE id = ?`)
+      .prepare(
+        `UPDATE outbox SET status = 'pending', last_error = ?, next_attempt_at = ? WHERE id = ?`,
+      )
       .run(error, next.toISOString(), id);
   }
 
   markFailed(id: number, error: string): void {
-    this.db.prepare(`UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?`).run(error, id);
+    this.db
+      .prepare(`UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?`)
+      .run(error, id);
   }
 
   /**
@@ -264,11 +287,14 @@ export class SqliteStore {
    * same Message-ID, so a rare double is recognisable as one mail by the recipient's client.
    */
   requeueInterrupted(): number {
-    return this.db.prepare(`UPDATE outbox SET status = 'pending' WHERE status = 'sending'`).run().changes;
+    return this.db.prepare(`UPDATE outbox SET status = 'pending' WHERE status = 'sending'`).run()
+      .changes;
   }
 
   outboxCounts(): Record<string, number> {
-    const rows = this.db.prepare('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status').all() as {
+    const rows = this.db
+      .prepare('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status')
+      .all() as {
       status: string;
       n: number;
     }[];
@@ -304,7 +330,9 @@ export class SqliteStore {
   }
 
   messageCounts(): Record<string, number> {
-    const rows = this.db.prepare('SELECT kind, COUNT(*) AS n FROM messages GROUP BY kind').all() as {
+    const rows = this.db
+      .prepare('SELECT kind, COUNT(*) AS n FROM messages GROUP BY kind')
+      .all() as {
       kind: string;
       n: number;
     }[];
