@@ -81,6 +81,22 @@ function isTruncatedUtf8(buf: Uint8Array): boolean {
   return end - 1 > 0 && isValidUtf8(buf.subarray(0, end - 1));
 }
 
+/**
+ * Whether lenient UTF-8 decoding is the right reading of bytes that are not strictly valid: at
+ * most two broken sequences (a name cut inside a character) among at least three good multibyte
+ * characters. Double-byte text (GBK, Big5) decoded as UTF-8 breaks on nearly every character.
+ */
+function isMostlyUtf8(buf: Buffer): boolean {
+  const s = buf.toString('utf8');
+  let bad = 0;
+  let good = 0;
+  for (const ch of s) {
+    if (ch === '\ufffd') bad++;
+    else if (ch.codePointAt(0)! >= 0x80) good++;
+  }
+  return bad <= 2 && good >= 3 * bad && good >= 3;
+}
+
 /** Share of high bytes that sit next to another high byte (double-byte text is near 1). */
 function pairedHighRatio(buf: Uint8Array): number {
   let high = 0;
@@ -93,29 +109,64 @@ function pairedHighRatio(buf: Uint8Array): number {
   return high ? paired / high : 1;
 }
 
+function isUtf8Label(cs: string): boolean {
+  return cs === 'utf-8' || cs === 'utf8';
+}
+
+function isAsciiLabel(cs: string): boolean {
+  return cs === 'us-ascii' || cs === 'ascii' || cs === 'ansi_x3.4-1968' || cs === 'iso646-us';
+}
+
+/** Whether {@link decodeBytes} decodes this label itself (else the caller should use its own). */
+export function canDecodeLabel(label: string | null | undefined): boolean {
+  const cs = label ? normalizeCharsetLabel(label).toLowerCase() : '';
+  if (!cs || isUtf8Label(cs) || isAsciiLabel(cs)) return true;
+  return iconv.encodingExists(cs) && !/^(utf-?7|unicode-1-1-utf-7|base64|hex|binary)/.test(cs);
+}
+
+function nonAsciiCount(s: string): number {
+  let n = 0;
+  for (const ch of s) if (ch.codePointAt(0)! >= 0x80) n++;
+  return n;
+}
+
 /**
- * Decodes bytes in a labelled charset. GB-family labels decode as GB18030; an unknown label
- * falls back to {@link decodeBytesGuess}. UTF-8 labels keep invalid bytes as U+FFFD.
+ * Decodes text bytes carrying a charset label, tolerating the common mislabellings:
+ * - no label or US-ASCII: {@link decodeBytesGuess};
+ * - UTF-8: UTF-8, unless invalid and cleanly GB18030 (GBK text sent under a UTF-8 label);
+ * - any GB label (GB2312, GBK, GB18030): GB18030, unless the bytes are valid UTF-8 with some
+ *   non-ASCII text (UTF-8 sent under a GB2312 label, which GB18030 would turn into mojibake);
+ * - other labels iconv-lite knows: that charset; unknown labels: {@link decodeBytesGuess}.
  */
 export function decodeBytes(buf: Uint8Array, label: string | null | undefined): string {
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   const cs = label ? normalizeCharsetLabel(label).toLowerCase() : '';
-  if (!cs) return decodeBytesGuess(buf);
-  if (cs === 'utf-8' || cs === 'utf8' || cs === 'us-ascii' || cs === 'ascii') {
-    return Buffer.from(buf).toString('utf8');
+  if (!cs || isAsciiLabel(cs)) return decodeBytesGuess(b);
+  if (isUtf8Label(cs)) {
+    if (isValidUtf8(b)) return b.toString('utf8');
+    const gb = iconv.decode(b, 'gb18030');
+    return pairedHighRatio(b) >= 0.6 && !gb.includes('\ufffd') ? gb : b.toString('utf8');
   }
-  if (!iconv.encodingExists(cs) || /^utf-?7/.test(cs)) return decodeBytesGuess(buf);
-  return iconv.decode(Buffer.from(buf), cs);
+  if (cs === 'gb18030') {
+    if (hasHighBytes(b) && isValidUtf8(b)) {
+      const utf8 = b.toString('utf8');
+      if (nonAsciiCount(utf8) >= 4) return utf8;
+    }
+    return iconv.decode(b, 'gb18030');
+  }
+  if (!canDecodeLabel(cs)) return decodeBytesGuess(b);
+  return iconv.decode(b, cs);
 }
 
 /**
  * Decodes bytes that carry no (trustworthy) charset label: ASCII and valid UTF-8 as UTF-8; UTF-8
- * cut off inside its last character as UTF-8; bytes whose high bytes come in runs (double-byte
+ * with one or two broken sequences (cut inside a character) as UTF-8; bytes whose high bytes come in runs (double-byte
  * text) as GB18030 when they decode cleanly; otherwise Windows-1252.
  */
 export function decodeBytesGuess(buf: Uint8Array): string {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   if (!hasHighBytes(b) || isValidUtf8(b)) return b.toString('utf8');
-  if (isTruncatedUtf8(b)) return b.toString('utf8');
+  if (isTruncatedUtf8(b) || isMostlyUtf8(b)) return b.toString('utf8');
   if (pairedHighRatio(b) >= 0.6) {
     const gb = iconv.decode(b, 'gb18030');
     if (!gb.includes('\ufffd')) return gb;

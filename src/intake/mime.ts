@@ -1,0 +1,957 @@
+// Parse stage: one raw message file -> ParsedMail, attachments stored content-addressed.
+//
+// Built on mailparser's streaming MailParser (never simpleParser): attachment content is streamed
+// through sha256 into a temp file and renamed to filesDir/<aa>/<sha256>, so a 150 MB attachment is
+// never held in memory. Text bodies are buffered (by mailparser too), as HTML-to-text needs them.
+//
+// mailparser 3.x is extended by overriding two internal methods (see BaosongMailParser):
+//  - processHeaders: raw header lines are normalised before mailparser decodes them. Raw 8-bit
+//    bytes are decoded with core/charset.ts (UTF-8 if valid, else GB18030 / Windows-1252 by a
+//    byte heuristic) because mailparser reads them as UTF-8; GB2312/GBK labels in RFC 2047 words
+//    and RFC 2231 parameters become GB18030 (libmime maps GB2312 to GBK, losing GB18030-only
+//    characters).
+//  - createNode: every leaf part is classified body text or attachment with Python's rule (an
+//    attachment when disposed as one, named, or not text), so named text parts and parts with
+//    odd dispositions are not swallowed into the body; text/calendar is an attachment; report
+//    parts (delivery-status, MDN, ARF, text/rfc822-headers...) are body text; invalid content
+//    types are text/plain; multipart/digest children default to message/rfc822. Body charsets
+//    are decoded by core/charset.ts (mislabelled GB2312/UTF-8, unlabelled 8-bit). Attachment
+//    base64 and uuencode are decoded here (Base64Decoder, UuDecoder).
+// Embedded messages (message/rfc822, message/global, message/news) are not expanded by mailparser
+// (ignoreEmbedded): they are stored as files and parsed recursively here; their attachments are
+// listed with forwardedFrom and their text is appended to the body text.
+
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { copyFile, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { PassThrough, Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { setTimeout as delay } from 'node:timers/promises';
+import { MailParser } from 'mailparser';
+import type {
+  AddressObject,
+  AttachmentStream,
+  HeaderLines,
+  Headers,
+  HeaderValue,
+  MessageText,
+  StructuredHeader,
+} from 'mailparser';
+import {
+  GB_LABEL_PATTERN,
+  canDecodeLabel,
+  decodeBinaryStringGuess,
+  decodeBytes,
+  decodeBytesGuess,
+  isValidUtf8,
+} from '../core/charset.js';
+import type { ParsedAttachment, ParsedMail } from '../core/types.js';
+
+export interface ParseOptions {
+  /** Root of the content-addressed store: files land in filesDir/<first 2 hex>/<sha256>. */
+  filesDir: string;
+  /** Temp folder for files being written; must be on the same filesystem as filesDir. */
+  tmpDir: string;
+  /** How many levels of nested message/rfc822 are opened (default 5); deeper ones stay attachments. */
+  maxDepth?: number;
+  /** Give up (and reject) after this long for the whole message, nested ones included. Default 120 s. */
+  timeoutMs?: number;
+}
+
+const DEFAULT_MAX_DEPTH = 5;
+const DEFAULT_TIMEOUT_MS = 120_000;
+
+/** Content types of embedded messages that are opened recursively. */
+const MESSAGE_TYPES = new Set(['message/rfc822', 'message/global', 'message/news']);
+const TNEF_TYPES = new Set(['application/ms-tnef', 'application/vnd.ms-tnef']);
+const ADDRESS_HEADERS = new Set([
+  'from',
+  'to',
+  'cc',
+  'bcc',
+  'sender',
+  'reply-to',
+  'delivered-to',
+  'return-path',
+  'disposition-notification-to',
+]);
+
+// ---------------------------------------------------------------------------------------------
+// mailparser extension
+
+/**
+ * Prefix of the charset given to text bodies that core/charset.ts decodes (whole body at once,
+ * with the mislabelling rules of decodeBytes) instead of libmime's streaming decoder.
+ */
+const OWN_CHARSET_PREFIX = 'x-baosong:';
+
+interface RawHeaderLine {
+  key: string;
+  line: string;
+}
+
+/** The bits of mailparser's internal tree node this module touches. */
+interface InternalNode {
+  contentType?: string | false;
+  charset?: string;
+  disposition?: string;
+  isAttachment?: boolean;
+  decoder?: NodeJS.ReadWriteStream;
+  headers: Headers;
+  root?: boolean;
+}
+
+/** The bits of mailsplit's MIME node (the argument of createNode) this module reads. */
+interface SplitterNode {
+  encoding?: string | false;
+  disposition?: string | false;
+  filename?: string | false;
+  parentNode?: { contentType?: string | false } | false;
+  headers?: { get(key: string): string[] } | false;
+}
+
+interface BodyDecoder {
+  decodeStream(charset: string): NodeJS.ReadWriteStream;
+}
+
+/** mailparser internals used here (marked @internal in mailparser 3.x, not in its typings). */
+interface MailParserInternals {
+  processHeaders(lines: RawHeaderLine[]): Headers;
+  createNode(node: unknown): InternalNode;
+  decoderEnded?: boolean;
+}
+
+const mailParserProto = MailParser.prototype as unknown as MailParserInternals;
+
+function internalsAvailable(): boolean {
+  return (
+    typeof mailParserProto.processHeaders === 'function' &&
+    typeof mailParserProto.createNode === 'function'
+  );
+}
+
+const GB_WORD_RE = new RegExp(`=\\?(?:${GB_LABEL_PATTERN})(\\*[^?]*)?\\?`, 'gi');
+const GB_2231_RE = new RegExp(`(\\*\\s*=\\s*"?)(?:${GB_LABEL_PATTERN})'`, 'gi');
+
+/**
+ * Normalises one raw header line ("binary" string, one char per byte) before mailparser decodes
+ * it: raw 8-bit text becomes UTF-8 (mailparser reads header bytes as UTF-8), GB labels become
+ * gb18030.
+ */
+export function normalizeRawHeaderLine(line: string): string {
+  let out = line;
+  if (/[\x80-\xff]/.test(out)) {
+    const bytes = Buffer.from(out, 'latin1');
+    if (!isValidUtf8(bytes)) out = Buffer.from(decodeBytesGuess(bytes), 'utf8').toString('latin1');
+  }
+  if (out.includes('=?')) {
+    out = out.replace(GB_WORD_RE, (_m, lang: string | undefined) => `=?gb18030${lang ?? ''}?`);
+  }
+  if (out.includes("'")) out = out.replace(GB_2231_RE, "$1gb18030'");
+  return out;
+}
+
+/** Collects a text body and decodes it in one go when it ends (mailparser buffers bodies anyway). */
+class BufferedDecodeStream extends Transform {
+  private chunks: Buffer[] = [];
+  constructor(private readonly decodeFn: (buf: Buffer) => string) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void) {
+    this.chunks.push(chunk);
+    done();
+  }
+  override _flush(done: (err?: Error | null) => void) {
+    try {
+      this.push(Buffer.from(this.decodeFn(Buffer.concat(this.chunks)), 'utf8'));
+      this.chunks = [];
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  }
+}
+
+/** Transfer encodings this module decodes itself for attachments (see createNode below). */
+type OwnTransferEncoding = 'base64' | 'uuencode';
+const UU_ENCODINGS = new Set(['x-uuencode', 'uuencode', 'x-uue', 'uue']);
+/** message/* parts that are reports or fragments, read as body text (never material). */
+const REPORT_MESSAGE_TYPES = new Set([
+  'message/delivery-status',
+  'message/global-delivery-status',
+  'message/disposition-notification',
+  'message/global-disposition-notification',
+  'message/feedback-report',
+  'message/rfc822-headers',
+  'message/global-headers',
+  'message/partial',
+  'message/external-body',
+]);
+const VALID_CONTENT_TYPE = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/;
+
+/**
+ * Lower-cased type/subtype. "application/pdf name=x.pdf" (a missing ';') keeps its type; an
+ * invalid or missing value is text/plain (RFC 2045 5.2).
+ */
+function sanitizeContentType(value: string | false | undefined): string {
+  const t = (value || '').trim().toLowerCase();
+  if (VALID_CONTENT_TYPE.test(t)) return t;
+  return /^([a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+)\s/.exec(t)?.[1] ?? 'text/plain';
+}
+
+/** Attachment header maps whose transfer decoding was taken over from mailparser. */
+const ownTransfer = new WeakMap<Headers, OwnTransferEncoding>();
+
+class BaosongMailParser extends MailParser {
+  constructor(options: ConstructorParameters<typeof MailParser>[0]) {
+    super(options);
+    const self = this as unknown as { decoder: BodyDecoder };
+    const original = self.decoder;
+    self.decoder = {
+      decodeStream(charset: string) {
+        if (charset.startsWith(OWN_CHARSET_PREFIX)) {
+          const label = charset.slice(OWN_CHARSET_PREFIX.length);
+          return new BufferedDecodeStream((buf) => decodeBytes(buf, label));
+        }
+        return original.decodeStream(charset);
+      },
+    };
+  }
+
+  // Overrides MailParser#processHeaders (internal, not in the typings).
+  processHeaders(lines: RawHeaderLine[]): Headers {
+    const fixed = (lines || []).map((l) => ({ key: l.key, line: normalizeRawHeaderLine(l.line) }));
+    return mailParserProto.processHeaders.call(this, fixed);
+  }
+
+  // Overrides MailParser#createNode (internal, not in the typings). Decides for every leaf part
+  // whether it is body text or an attachment, with the rule Python's email package uses
+  // (a part is an attachment when disposed as one, when it has a filename, or when it is not
+  // text), except that text/calendar is an attachment and embedded messages are opened.
+  createNode(node: unknown): InternalNode {
+    const n = mailParserProto.createNode.call(this, node);
+    if (!n.decoder) return n; // multipart container
+    const sn = (node ?? {}) as SplitterNode;
+    let ct = sanitizeContentType(n.contentType);
+    // RFC 2046 5.1.5: in multipart/digest a part without Content-Type is message/rfc822
+    if (
+      sn.parentNode &&
+      sn.parentNode.contentType === 'multipart/digest' &&
+      sn.headers &&
+      sn.headers.get('Content-Type').length === 0
+    ) {
+      ct = 'message/rfc822';
+    }
+    const disposition =
+      typeof sn.disposition === 'string' ? sn.disposition.trim().toLowerCase() : '';
+    const named = typeof sn.filename === 'string' && sn.filename.trim() !== '';
+
+    let body: boolean;
+    if (ct === 'message/rfc822' || ct === 'message/global' || ct === 'message/news') body = false;
+    else if (REPORT_MESSAGE_TYPES.has(ct)) body = true;
+    else if (ct.startsWith('text/') && ct !== 'text/calendar')
+      body = disposition !== 'attachment' && !named;
+    else body = false;
+
+    if (body) {
+      n.isAttachment = false;
+      n.disposition = 'inline';
+      n.contentType = ct === 'text/html' || ct === 'message/delivery-status' ? ct : 'text/plain';
+      // let mailparser turn every HTML body into text when there is no plain text part
+      // (it otherwise only converts a top-level HTML part or one next to plain text)
+      if (n.contentType === 'text/html') n.root = true;
+      // mailparser skips decoding for UTF-8/ASCII labels (invalid bytes become U+FFFD) and
+      // libmime reads GB2312 as GBK; decodeBytes handles both, and unlabelled 8-bit text
+      const cs = (n.charset || '').trim().replace(/^["']|["']$/g, '');
+      if (canDecodeLabel(cs)) n.charset = OWN_CHARSET_PREFIX + cs;
+    } else {
+      n.isAttachment = true;
+      n.contentType = ct;
+      // Attachment bytes are decoded here rather than by mailsplit: base64 the way Python does
+      // (stop at the padding, so trailing junk after it is not decoded into the file) and
+      // uuencode, which mailsplit passes through undecoded.
+      const enc = typeof sn.encoding === 'string' ? sn.encoding.trim().toLowerCase() : '';
+      const own: OwnTransferEncoding | null =
+        enc === 'base64' ? 'base64' : UU_ENCODINGS.has(enc) ? 'uuencode' : null;
+      if (own) {
+        const raw = new PassThrough();
+        raw.on('end', () => {
+          (this as unknown as MailParserInternals).decoderEnded = true;
+        });
+        n.decoder = raw;
+        ownTransfer.set(n.headers, own);
+      }
+    }
+    return n;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// transfer decoders
+
+const B64 = new Int16Array(256).fill(-1);
+'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+  .split('')
+  .forEach((c, i) => (B64[c.charCodeAt(0)] = i));
+
+const MAX_PEEK = 4096;
+
+/**
+ * Streaming base64 decoder. Characters outside the alphabet are skipped and a trailing
+ * incomplete quantum of 2 or 3 characters is decoded as if padded (like Python's non-strict
+ * binascii.a2b_base64). Padding that completes a quantum ends the data, as in Python, unless the
+ * next non-blank line is pure base64 again: then it is a concatenation of separately padded
+ * blocks (some encoders flush like that) and decoding goes on. So junk after the padding (an
+ * epilogue after a mangled closing boundary) is not decoded into the file, and nothing is
+ * silently cut off either.
+ */
+export class Base64Decoder extends Transform {
+  private quad = [0, 0, 0, 0];
+  private pos = 0;
+  private pads = 0;
+  private state: 'data' | 'peek' | 'done' = 'data';
+  private peeked: Buffer[] = [];
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void) {
+    this.feed(chunk);
+    cb();
+  }
+
+  override _flush(cb: (err?: Error | null) => void) {
+    if (this.state === 'peek') this.decidePeek(true);
+    if (this.state === 'data' && this.pos >= 2) {
+      const out = Buffer.alloc(2);
+      this.push(out.subarray(0, this.emitPartial(out, 0)));
+    }
+    cb();
+  }
+
+  private feed(chunk: Buffer) {
+    if (this.state === 'done') return;
+    if (this.state === 'peek') {
+      this.peeked.push(chunk);
+      this.decidePeek(false);
+      return;
+    }
+    const out = Buffer.allocUnsafe(Math.ceil((chunk.length * 3) / 4) + 3);
+    let o = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk[i]!;
+      if (c === 0x3d) {
+        if (this.pos >= 2 && this.pos + ++this.pads >= 4) {
+          o = this.emitPartial(out, o);
+          this.pads = 0;
+          this.state = 'peek';
+          this.peeked = [chunk.subarray(i + 1)];
+          break;
+        }
+        continue;
+      }
+      const v = B64[c]!;
+      if (v < 0) continue;
+      this.pads = 0;
+      this.quad[this.pos++] = v;
+      if (this.pos === 4) {
+        const [a, b, d, e] = this.quad as [number, number, number, number];
+        out[o++] = (a << 2) | (b >> 4);
+        out[o++] = ((b & 15) << 4) | (d >> 2);
+        out[o++] = ((d & 3) << 6) | e;
+        this.pos = 0;
+      }
+    }
+    if (o) this.push(out.subarray(0, o));
+    if (this.state === 'peek') this.decidePeek(false);
+  }
+
+  /** After a closing pad: look at the next non-blank line to decide between more data and junk. */
+  private decidePeek(final: boolean) {
+    const buf = Buffer.concat(this.peeked);
+    // skip the rest of the padded line (more '=' or whitespace) and blank lines
+    let i = 0;
+    while (
+      i < buf.length &&
+      (buf[i] === 0x3d || buf[i] === 0x20 || buf[i] === 0x09 || buf[i] === 0x0d || buf[i] === 0x0a)
+    )
+      i++;
+    let end = buf.indexOf(0x0a, i);
+    if (end < 0) {
+      if (!final && buf.length < MAX_PEEK) return; // wait for the whole line
+      end = buf.length;
+    }
+    const line = buf.subarray(i, end).toString('latin1').trimEnd();
+    this.peeked = [];
+    if (line && /^[A-Za-z0-9+/]+=*$/.test(line)) {
+      this.state = 'data';
+      this.feed(buf.subarray(i));
+    } else {
+      this.state = 'done';
+    }
+  }
+
+  private emitPartial(out: Buffer, o: number): number {
+    const [a, b, d] = this.quad as [number, number, number, number];
+    if (this.pos >= 2) out[o++] = (a << 2) | (b >> 4);
+    if (this.pos >= 3) out[o++] = ((b & 15) << 4) | (d >> 2);
+    this.pos = 0;
+    return o;
+  }
+}
+
+/**
+ * Streaming uudecoder with the semantics of Python's email package: data starts after a
+ * "begin <octal mode> <name>" line and ends at "end" (or an empty line); each line's first
+ * character gives its byte count. Without a begin line (in the first MiB) the input is passed
+ * through unchanged, as Python returns such a payload undecoded.
+ */
+export class UuDecoder extends Transform {
+  private pending: Buffer[] = [];
+  private state: 'search' | 'data' | 'end' | 'passthrough' = 'search';
+  private seen: Buffer[] = [];
+  private seenBytes = 0;
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void) {
+    if (this.state === 'passthrough') {
+      this.push(chunk);
+      return cb();
+    }
+    let start = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      if (chunk[i] !== 0x0a) continue;
+      this.pending.push(chunk.subarray(start, i + 1));
+      this.line(Buffer.concat(this.pending));
+      this.pending = [];
+      start = i + 1;
+      if (this.passingThrough()) {
+        this.push(chunk.subarray(start));
+        return cb();
+      }
+    }
+    if (start < chunk.length) this.pending.push(chunk.subarray(start));
+    cb();
+  }
+
+  private passingThrough(): boolean {
+    return this.state === 'passthrough';
+  }
+
+  override _flush(cb: (err?: Error | null) => void) {
+    if (this.pending.length) this.line(Buffer.concat(this.pending));
+    this.pending = [];
+    if (this.state === 'search') for (const b of this.seen) this.push(b);
+    cb();
+  }
+
+  private line(raw: Buffer) {
+    if (this.state === 'search') {
+      this.seen.push(raw);
+      this.seenBytes += raw.length;
+      if (/^begin [0-7]+( |\r?\n?$)/.test(raw.toString('latin1'))) {
+        this.state = 'data';
+        this.seen = [];
+      } else if (this.seenBytes > 1 << 20) {
+        this.state = 'passthrough';
+        for (const b of this.seen) this.push(b);
+        this.seen = [];
+      }
+      return;
+    }
+    if (this.state !== 'data') return;
+    let end = raw.length;
+    while (end > 0 && (raw[end - 1] === 0x0a || raw[end - 1] === 0x0d)) end--;
+    const line = raw.subarray(0, end);
+    if (!line.length || line.toString('latin1').trim() === 'end') {
+      this.state = 'end';
+      return;
+    }
+    const n = (line[0]! - 32) & 63;
+    const out = Buffer.alloc(n);
+    let o = 0;
+    const sextet = (i: number) => ((line[i] ?? 32) - 32) & 63;
+    for (let i = 1; o < n; i += 4) {
+      const a = sextet(i);
+      const b = sextet(i + 1);
+      const c = sextet(i + 2);
+      const d = sextet(i + 3);
+      out[o++] = (a << 2) | (b >> 4);
+      if (o < n) out[o++] = ((b & 15) << 4) | (c >> 2);
+      if (o < n) out[o++] = ((c & 3) << 6) | d;
+    }
+    this.push(out);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// content-addressed storage
+
+interface Stored {
+  sha256: string;
+  size: number;
+  path: string;
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Streams content through sha256 into a temp file, then moves it to filesDir/<aa>/<sha256>. */
+async function storeStream(
+  content: Readable,
+  opts: ParseOptions,
+  signal: AbortSignal,
+  decoder?: Transform,
+): Promise<Stored> {
+  const tmp = path.join(opts.tmpDir, `part-${process.pid}-${randomUUID()}.tmp`);
+  const hash = createHash('sha256');
+  let size = 0;
+  const hasher = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      size += chunk.length;
+      done(null, chunk);
+    },
+  });
+  try {
+    const out = createWriteStream(tmp, { flags: 'wx' });
+    if (decoder) await pipeline(content, decoder, hasher, out, { signal });
+    else await pipeline(content, hasher, out, { signal });
+    const sha256 = hash.digest('hex');
+    const dir = path.join(opts.filesDir, sha256.slice(0, 2));
+    const dest = path.join(dir, sha256);
+    await mkdir(dir, { recursive: true });
+    if (await exists(dest)) {
+      await rm(tmp, { force: true });
+    } else {
+      try {
+        await rename(tmp, dest);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+        // tmpDir on another filesystem: copy under a temp name beside dest, then rename
+        const near = `${dest}.${randomUUID()}.tmp`;
+        await copyFile(tmp, near);
+        await rename(near, dest);
+        await rm(tmp, { force: true });
+      }
+    }
+    return { sha256, size, path: dest };
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// one level of parsing
+
+/** An attachment of one message level, before nested messages are opened. */
+interface LevelPart extends Stored {
+  filename: string;
+  contentType: string;
+  disposition: string | null;
+  cid: string | null;
+}
+
+interface LevelResult {
+  headers: Headers;
+  headerLines: HeaderLines;
+  parts: LevelPart[];
+  text: string;
+  html: string;
+}
+
+function structured(v: HeaderValue | undefined): StructuredHeader | null {
+  if (!v || typeof v !== 'object' || Array.isArray(v) || v instanceof Date) return null;
+  return 'params' in v && 'value' in v ? (v as StructuredHeader) : null;
+}
+
+function paramOf(headers: Headers, header: string, param: string): string | undefined {
+  const s = structured(headers.get(header));
+  const v = s?.params?.[param];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function attachmentFilename(att: AttachmentStream): string {
+  const fromHeaders =
+    paramOf(att.headers, 'content-disposition', 'filename') ??
+    paramOf(att.headers, 'content-type', 'name');
+  // control characters (a decoded name may even hold a newline) become spaces
+  return (fromHeaders ?? att.filename ?? '').replace(/[\x00-\x1f\x7f]+/g, ' ').trim();
+}
+
+/** The part's declared type, or the one the parse settled on when the header is missing or invalid. */
+function declaredType(att: AttachmentStream): string {
+  const s = structured(att.headers.get('content-type'));
+  const t = (s?.value || '').trim().toLowerCase();
+  return VALID_CONTENT_TYPE.test(t) ? t : att.contentType || 'application/octet-stream';
+}
+
+interface Ctx {
+  opts: ParseOptions;
+  signal: AbortSignal;
+}
+
+/**
+ * Whether the file ends in a line starting with "--" that has no line break: a closing boundary
+ * that mailsplit would otherwise read as body content (Python accepts it as a delimiter).
+ */
+async function endsInUnterminatedDelimiter(rawPath: string): Promise<boolean> {
+  const fh = await open(rawPath, 'r');
+  try {
+    const { size } = await fh.stat();
+    const len = Math.min(size, 4096);
+    if (!len) return false;
+    const buf = Buffer.alloc(len);
+    await fh.read(buf, 0, len, size - len);
+    const last = buf[len - 1];
+    if (last === 0x0a || last === 0x0d) return false;
+    const nl = Math.max(buf.lastIndexOf(0x0a), buf.lastIndexOf(0x0d));
+    if (nl < 0 && size > len) return false;
+    return buf.subarray(nl + 1, nl + 3).toString('latin1') === '--';
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Appends CRLF at the end of the stream. */
+function appendLineBreak(): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      done(null, chunk);
+    },
+    flush(done) {
+      done(null, Buffer.from('\r\n'));
+    },
+  });
+}
+
+async function parseLevel(rawPath: string, ctx: Ctx): Promise<LevelResult> {
+  const terminate = await endsInUnterminatedDelimiter(rawPath).catch(() => false);
+  return new Promise<LevelResult>((resolve, reject) => {
+    let settled = false;
+    let headers: Headers = new Map();
+    let headerLines: HeaderLines = [];
+    let text = '';
+    let html = '';
+    const parts: LevelPart[] = [];
+    let pending: Promise<void> = Promise.resolve();
+    let parserEnded = false;
+
+    const parser = new BaosongMailParser({
+      skipHtmlToText: false,
+      skipTextToHtml: true,
+      skipTextLinks: true,
+      skipImageLinks: true,
+      checksumAlgo: false,
+      ignoreEmbedded: true,
+      maxHtmlLengthToParse: 20 * 1024 * 1024,
+    });
+    const input = createReadStream(rawPath);
+    // aborts attachment writes still in flight when this level fails
+    const local = new AbortController();
+
+    const fail = (what: string, err: unknown) => {
+      if (settled) return;
+      settled = true;
+      ctx.signal.removeEventListener('abort', onAbort);
+      const msg = err instanceof Error ? err.message : String(err);
+      local.abort(err);
+      input.destroy();
+      parser.destroy();
+      const error = new Error(`${what} (${rawPath}): ${msg}`, { cause: err });
+      // let aborted attachment writes remove their temp files first (bounded wait)
+      const cleaned = pending.then(
+        () => undefined,
+        () => undefined,
+      );
+      void Promise.race([cleaned, delay(1000, undefined, { ref: false })]).then(() =>
+        reject(error),
+      );
+    };
+    const onAbort = () => fail('parse aborted', ctx.signal.reason ?? 'aborted');
+    if (ctx.signal.aborted) return onAbort();
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+
+    const finish = () => {
+      if (settled || !parserEnded) return;
+      pending.then(
+        () => {
+          if (settled) return;
+          settled = true;
+          ctx.signal.removeEventListener('abort', onAbort);
+          resolve({ headers, headerLines, parts, text, html });
+        },
+        (err) => fail('storing attachment failed', err),
+      );
+    };
+
+    parser.on('headers', (h: Headers) => {
+      headers = h;
+    });
+    parser.on('headerLines', (l: HeaderLines) => {
+      headerLines = l;
+    });
+    parser.on('data', (data: AttachmentStream | MessageText) => {
+      if (data.type === 'text') {
+        text = data.text ?? '';
+        html = data.html ?? '';
+        if (data.textConversionError && html && !text.trim()) text = roughHtmlToText(html);
+        return;
+      }
+      const att = data;
+      const part: Omit<LevelPart, keyof Stored> = {
+        filename: attachmentFilename(att),
+        contentType: declaredType(att),
+        disposition: att.contentDisposition ? att.contentDisposition.toLowerCase() : null,
+        cid: att.cid ?? null,
+      };
+      const slot = parts.length;
+      parts.push(undefined as unknown as LevelPart);
+      pending = pending.then(async () => {
+        try {
+          const own = ownTransfer.get(att.headers);
+          const decoder =
+            own === 'base64'
+              ? new Base64Decoder()
+              : own === 'uuencode'
+                ? new UuDecoder()
+                : undefined;
+          const stored = await storeStream(att.content, ctx.opts, local.signal, decoder);
+          parts[slot] = { ...part, ...stored };
+        } finally {
+          att.release?.();
+        }
+      });
+      pending.catch((err) => fail('storing attachment failed', err));
+    });
+    parser.on('error', (err: Error) => fail('MIME parse failed', err));
+    parser.on('end', () => {
+      parserEnded = true;
+      finish();
+    });
+    input.on('error', (err) => fail('reading message file failed', err));
+    if (terminate) {
+      const tail = appendLineBreak();
+      tail.on('error', (err) => fail('reading message file failed', err));
+      input.pipe(tail).pipe(parser);
+    } else {
+      input.pipe(parser);
+    }
+  });
+}
+
+const ENTITY: Record<string, string> = {
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  nbsp: ' ',
+};
+
+function decodeEntities(s: string): string {
+  return s.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (m, e: string) => {
+    if (e[0] === '#') {
+      const cp = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+      return Number.isFinite(cp) && cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
+    }
+    return ENTITY[e.toLowerCase()] ?? m;
+  });
+}
+
+/** Fallback when mailparser could not convert the HTML (too deep, too long). */
+function roughHtmlToText(html: string): string {
+  return decodeEntities(
+    html
+      .replace(/<(script|style)\b[\s\S]*?<\/\1\s*>/gi, ' ')
+      .replace(/<br\s*\/?>|<\/(p|div|tr|li|h\d)>/gi, '\n')
+      .replace(/<[^>]*>/g, ' '),
+  )
+    .replace(/[ \t]+/g, ' ')
+    .replace(/\n\s*\n+/g, '\n\n')
+    .trim();
+}
+
+/** http(s)/ftp hrefs in the HTML, entity-decoded, in order, without duplicates. */
+export function htmlLinks(html: string): string[] {
+  const out: string[] = [];
+  const re = /\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))/gi;
+  for (const m of html.matchAll(re)) {
+    const url = decodeEntities((m[1] ?? m[2] ?? m[3] ?? '').trim());
+    if (/^(https?|ftp):\/\//i.test(url) && !out.includes(url)) out.push(url);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// assembling ParsedMail
+
+function headerString(v: HeaderValue | undefined): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return v.length ? headerString(v[0] as HeaderValue) : '';
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === 'object' && 'text' in v && typeof (v as AddressObject).text === 'string') {
+    return (v as AddressObject).text;
+  }
+  return '';
+}
+
+function firstAddressObject(v: HeaderValue | undefined): AddressObject | null {
+  if (!v || typeof v !== 'object' || v instanceof Date) return null;
+  const first = Array.isArray(v) ? v[0] : v;
+  if (first && typeof first === 'object' && 'value' in first && Array.isArray(first.value)) {
+    return first as AddressObject;
+  }
+  return null;
+}
+
+function rawHeaderValue(line: string): string {
+  const unfolded = line.replace(/\r?\n[ \t]*/g, ' ');
+  const colon = unfolded.indexOf(':');
+  return decodeBinaryStringGuess(colon >= 0 ? unfolded.slice(colon + 1).trim() : unfolded.trim());
+}
+
+function buildHeaders(headerLines: HeaderLines, processed: Headers): Record<string, string> {
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const { key, line } of headerLines) {
+    if (!key || key in out) continue;
+    if (ADDRESS_HEADERS.has(key) && processed.has(key)) out[key] = headerString(processed.get(key));
+    else if (key === 'subject') out[key] = headerString(processed.get('subject'));
+    else out[key] = rawHeaderValue(line);
+  }
+  return { ...out };
+}
+
+interface MessageSummary {
+  messageId: string | null;
+  fromAddress: string | null;
+  fromName: string | null;
+  returnPath: string | null;
+  subject: string;
+  headers: Record<string, string>;
+  contentType: string;
+}
+
+function summarize(level: LevelResult): MessageSummary {
+  const h = level.headers;
+  const from = firstAddressObject(h.get('from'));
+  const mailboxes = (from?.value ?? []).flatMap((a) => (a.group ? a.group : [a]));
+  const mailbox = mailboxes.find((a) => a.address) ?? mailboxes[0];
+  let returnPath: string | null = null;
+  if (h.has('return-path')) {
+    const rp = firstAddressObject(h.get('return-path'));
+    returnPath = (rp?.value[0]?.address ?? '').trim().toLowerCase();
+  }
+  const mid = headerString(h.get('message-id')).trim().replace(/^<|>$/g, '').trim();
+  const ct = structured(h.get('content-type'));
+  return {
+    messageId: mid || null,
+    fromAddress: mailbox?.address ? mailbox.address.trim().toLowerCase() : null,
+    fromName: from ? (mailbox?.name ?? '') : null,
+    returnPath,
+    subject: headerString(h.get('subject')).replace(/[\r\n]+/g, ' '),
+    headers: buildHeaders(level.headerLines, h),
+    contentType: sanitizeContentType(ct?.value),
+  };
+}
+
+function isReferencedCid(html: string, cid: string | null): boolean {
+  if (!cid || !html) return false;
+  const lower = html.toLowerCase();
+  const c = cid.toLowerCase();
+  return lower.includes(`cid:${c}`) || lower.includes(`cid:${encodeURIComponent(c).toLowerCase()}`);
+}
+
+async function parseTree(rawPath: string, ctx: Ctx, depth: number): Promise<ParsedMail> {
+  const level = await parseLevel(rawPath, ctx);
+  const summary = summarize(level);
+  const maxDepth = ctx.opts.maxDepth ?? DEFAULT_MAX_DEPTH;
+
+  const attachments: ParsedAttachment[] = [];
+  const nestedTexts: string[] = [];
+  for (const p of level.parts) {
+    let nested: ParsedMail | null = null;
+    if (MESSAGE_TYPES.has(p.contentType) && depth < maxDepth) {
+      try {
+        nested = await parseTree(p.path, ctx, depth + 1);
+      } catch (err) {
+        // an unreadable embedded message stays listed as the message/rfc822 file it is
+        if (ctx.signal.aborted) throw err;
+      }
+    }
+    if (nested) {
+      const label = nested.subject.trim() || '(no subject)';
+      for (const a of nested.attachments) {
+        attachments.push({
+          ...a,
+          forwardedFrom: a.forwardedFrom ? `${label} > ${a.forwardedFrom}` : label,
+        });
+      }
+      nestedTexts.push(
+        `\n\n---------- Forwarded message ----------\n` +
+          (nested.fromAddress
+            ? `From: ${nested.fromName ? `${nested.fromName} ` : ''}<${nested.fromAddress}>\n`
+            : '') +
+          `Subject: ${nested.subject}\n\n${nested.text}`,
+      );
+      continue;
+    }
+    let filename = p.filename;
+    if (!filename && TNEF_TYPES.has(p.contentType)) filename = 'winmail.dat';
+    attachments.push({
+      filename,
+      contentType: p.contentType,
+      size: p.size,
+      sha256: p.sha256,
+      path: p.path,
+      inline: p.disposition === 'inline' || isReferencedCid(level.html, p.cid),
+      forwardedFrom: '',
+    });
+  }
+
+  let text = level.text;
+  const links = htmlLinks(level.html).filter((u) => !text.includes(u));
+  if (links.length)
+    text = `${text}${text && !text.endsWith('\n') ? '\n' : ''}\n${links.join('\n')}\n`;
+  text += nestedTexts.join('');
+
+  return { ...summary, text, attachments };
+}
+
+/**
+ * Parses one raw RFC 5322 message file. Attachments are streamed to
+ * `filesDir/<first 2 hex of sha256>/<sha256>` (via a temp file in tmpDir); embedded messages are
+ * opened recursively up to maxDepth and their attachments listed with `forwardedFrom`.
+ * Never throws synchronously; rejects with a descriptive Error on unreadable input, parser
+ * failure, storage failure or timeout.
+ */
+export async function parseMessageFile(rawPath: string, opts: ParseOptions): Promise<ParsedMail> {
+  if (!internalsAvailable()) {
+    throw new Error(
+      'mailparser internals (processHeaders/createNode) missing: mailparser version unsupported',
+    );
+  }
+  await mkdir(opts.tmpDir, { recursive: true });
+  await mkdir(opts.filesDir, { recursive: true });
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new Error(`timed out after ${timeoutMs} ms`)),
+    timeoutMs,
+  );
+  try {
+    return await parseTree(rawPath, { opts, signal: controller.signal }, 0);
+  } catch (err) {
+    if (controller.signal.aborted) {
+      throw new Error(`parsing ${rawPath} timed out after ${timeoutMs} ms`, { cause: err });
+    }
+    throw err instanceof Error ? err : new Error(`parsing ${rawPath} failed: ${String(err)}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
