@@ -16,7 +16,10 @@ import type { MessageDecision, ParsedMail } from '../core/types.js';
 import type { Config } from '../config/types.js';
 import type { DataFolder } from '../store/files.js';
 import type { SourceRef, SqliteStore } from '../store/sqlite.js';
-import { parseMessageFile } from './mime.js';
+import { parseMessageFile, type ParseOptions } from './mime.js';
+
+/** Parses a stored raw message; in-process by default, a worker pool can stand in. */
+export type Parser = (rawPath: string, opts: ParseOptions) => Promise<ParsedMail>;
 
 export interface Arrival {
   source: Readable;
@@ -49,6 +52,7 @@ export class Intake {
       config: Config;
       clock: Clock;
       log: Logger;
+      parse?: Parser;
     },
     private readonly options: IntakeOptions = { sendReceipts: true },
   ) {}
@@ -61,7 +65,10 @@ export class Intake {
 
     let mail: ParsedMail;
     try {
-      mail = await parseMessageFile(raw.absPath, { filesDir: data.files, tmpDir: data.tmp });
+      mail = await (this.deps.parse ?? parseMessageFile)(raw.absPath, {
+        filesDir: data.files,
+        tmpDir: data.tmp,
+      });
     } catch (err) {
       const reason = `无法解析邮件：${(err as Error).message}`;
       const id = store.transaction(() => {
