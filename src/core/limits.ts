@@ -11,6 +11,8 @@ export const MAX_FORWARD_DEPTH = 5;
  * wrong password becomes a slow retry instead of a hot loop the provider would block. */
 export const RECONNECT_MIN_MS = 1_000;
 export const RECONNECT_MAX_MS = 5 * 60_000;
+/** After a refused login: Sina/QQ/163 lock an account after a few bad logins in a row. */
+export const AUTH_RETRY_MIN_MS = 60_000;
 
 /** imapflow's default IDLE delay is 15 s; a receipt should come within about a second. */
 export const IMAP_IDLE_DELAY_MS = 200;

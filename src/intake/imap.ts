@@ -3,7 +3,12 @@
 // reconnect with backoff when the connection goes away.
 import { ImapFlow } from 'imapflow';
 import type { Logger } from 'pino';
-import { IMAP_IDLE_DELAY_MS, RECONNECT_MAX_MS, RECONNECT_MIN_MS } from '../core/limits.js';
+import {
+  AUTH_RETRY_MIN_MS,
+  IMAP_IDLE_DELAY_MS,
+  RECONNECT_MAX_MS,
+  RECONNECT_MIN_MS,
+} from '../core/limits.js';
 import type { SqliteStore } from '../store/sqlite.js';
 import type { Intake, IntakeResult } from './pipeline.js';
 
@@ -166,10 +171,20 @@ export class ImapSource {
         this.trigger();
         await closed;
       } catch (err) {
-        log.error(
-          { event: 'imap.connect_failed', err: (err as Error).message, retryInMs: delay },
-          'IMAP connection failed',
-        );
+        const e = err as Error & { authenticationFailed?: boolean };
+        if (e.authenticationFailed) {
+          // Providers lock mailboxes after repeated bad logins: retry slowly, and say why.
+          delay = Math.max(delay, AUTH_RETRY_MIN_MS);
+          log.error(
+            { event: 'imap.login_refused', user: settings.user, retryInMs: delay },
+            `IMAP login refused for ${settings.user}: check BAOSONG_IMAP_PASSWORD — it must be the mailbox's 授权码 (client authorisation code), not the webmail password, and IMAP must be switched on in webmail`,
+          );
+        } else {
+          log.error(
+            { event: 'imap.connect_failed', err: e.message, retryInMs: delay },
+            'IMAP connection failed',
+          );
+        }
       } finally {
         if (this.pollTimer) clearInterval(this.pollTimer);
         this.pollTimer = null;
