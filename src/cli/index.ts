@@ -11,6 +11,7 @@ import type { Config } from '../config/types.js';
 import { parseMessageFile } from '../intake/mime.js';
 import { createLogger } from '../log.js';
 import { buildApp, classifierFor } from '../main.js';
+import { LockError, lockDataDir } from '../store/lock.js';
 
 const program = new Command();
 program
@@ -41,10 +42,14 @@ program
     }
     if (cfg.smtp.user && !cfg.smtp.password) {
       throw new UsageError(
-        'no SMTP password: set BAOSONG_SMTP_PASSWORD (or BAOSONG_SMTP_PASSWORD_FILE) to the mailbox\'s 授权码; receipts cannot be sent without it',
+        "no SMTP password: set BAOSONG_SMTP_PASSWORD (or BAOSONG_SMTP_PASSWORD_FILE) to the mailbox's 授权码; receipts cannot be sent without it",
       );
     }
+    const unlock = lockDataDir(cfg.dataDir);
+    process.once('exit', unlock);
     const app = buildApp(cfg, { log });
+    // Receipts queued by a run that was stopped before it could send them.
+    void app.outbox.flush();
     if (opts.once) {
       try {
         const results = await app.imap.once();
@@ -169,12 +174,26 @@ function stripPaths<T>(v: T): T {
   return JSON.parse(JSON.stringify(v, (k, val: unknown) => (k === 'path' ? undefined : val))) as T;
 }
 
+program
+  .command('backup')
+  .description('a consistent copy of the database, safe while the daemon runs')
+  .argument('<file>', 'where to write the copy')
+  .action(async (file: string) => {
+    const app = buildApp(config(), { log: createLogger('warn') });
+    try {
+      await app.store.backup(file);
+      process.stdout.write(`database copied to ${file}\n`);
+    } finally {
+      app.close();
+    }
+  });
+
 class UsageError extends Error {}
 
 program.addOption(new Option('--no-color', 'plain output'));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof UsageError) {
+  if (err instanceof ConfigError || err instanceof UsageError || err instanceof LockError) {
     process.stderr.write(`baosong: ${err.message}\n`);
     process.exit(2);
   }

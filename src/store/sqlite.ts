@@ -1,7 +1,7 @@
 // SqliteStore: the only module that talks to better-sqlite3. Each method is one statement or
 // one transaction, named after what it means in the domain.
 import Database, { type Database as Db } from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { migrate } from './migrate.js';
 import type { MaterialDecision } from '../core/types.js';
@@ -70,6 +70,8 @@ export class SqliteStore {
   constructor(file: string) {
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     this.db = new Database(file);
+    // Owner-only: the database holds who sent what. SQLite gives -wal/-shm the same mode.
+    chmodSync(file, 0o600);
     this.db.pragma('journal_mode = WAL');
     // FULL: a message acknowledged with a receipt must survive a power cut.
     this.db.pragma('synchronous = FULL');
@@ -80,6 +82,17 @@ export class SqliteStore {
 
   close(): void {
     this.db.close();
+  }
+
+  /** A consistent copy while the daemon keeps writing (SQLite's online backup). */
+  async backup(to: string): Promise<void> {
+    await this.db.backup(to);
+    chmodSync(to, 0o600);
+  }
+
+  /** 'ok', or what SQLite found wrong. */
+  integrityCheck(): string {
+    return (this.db.pragma('integrity_check', { simple: true }) as string) ?? 'unknown';
   }
 
   transaction<T>(fn: () => T): T {
