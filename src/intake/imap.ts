@@ -149,12 +149,16 @@ export class ImapSource {
     let delay = RECONNECT_MIN_MS;
     const { log, settings } = this.deps;
     while (!this.stopped) {
-      const closed = new Promise<void>((resolve) => (this.wake = resolve));
+      // Resolved when this connection closes (or stop() is called); a late 'close' event
+      // of this connection must not cut short the backoff that follows it.
+      let connectionClosed = () => {};
+      const closed = new Promise<void>((resolve) => (connectionClosed = resolve));
+      this.wake = connectionClosed;
       try {
         const box = new ImapMailbox(settings, log);
         await box.open(
           () => this.trigger(),
-          () => this.wake?.(),
+          () => connectionClosed(),
         );
         this.mailbox = box;
         log.info(
@@ -194,7 +198,14 @@ export class ImapSource {
         await box?.close().catch(() => {});
       }
       if (this.stopped) break;
-      await new Promise((r) => setTimeout(r, delay));
+      // Interruptible, so stop() does not wait out a long backoff.
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, delay);
+        this.wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
       delay = Math.min(delay * 2, RECONNECT_MAX_MS);
     }
   }
