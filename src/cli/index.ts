@@ -9,9 +9,15 @@ import { displayCode } from '../core/codes.js';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { parseMessageFile } from '../intake/mime.js';
+import { defaultParseWorkers } from '../intake/parse-pool.js';
 import { createLogger } from '../log.js';
 import { buildApp, classifierFor } from '../main.js';
 import { LockError, lockDataDir } from '../store/lock.js';
+import { CHINESE_WORKDAYS } from '../core/workdays.js';
+import { CronScheduler } from '../schedule/cron.js';
+import { reminderJobs } from '../schedule/reminders.js';
+import { registerStatusCommands } from './status.js';
+import { registerOfficeCommands } from './office.js';
 
 const program = new Command();
 program
@@ -47,7 +53,9 @@ program
     }
     const unlock = lockDataDir(cfg.dataDir);
     process.once('exit', unlock);
-    const app = buildApp(cfg, { log });
+    // The daemon parses in worker threads: a backfill of years of mail uses every core.
+    const app = buildApp(cfg, { log, parseWorkers: defaultParseWorkers() });
+    app.recoverInterrupted();
     // Receipts queued by a run that was stopped before it could send them.
     void app.outbox.flush();
     if (opts.once) {
@@ -61,9 +69,20 @@ program
       return;
     }
     const retry = setInterval(() => void app.outbox.flush(), 30_000);
+    // Weekly digests and the office summary; a tick only starts the idempotent job.
+    const scheduler = new CronScheduler({
+      clock: app.clock,
+      log,
+      timeZone: cfg.checklist.timezone,
+      calendar: cfg.reminders.skipHolidays ? CHINESE_WORKDAYS : null,
+    });
+    for (const job of reminderJobs(app.reminders, cfg.reminders, () => app.outbox.flush()))
+      scheduler.add(job);
+    scheduler.start();
     const shutdown = async (signal: string) => {
       log.info({ event: 'run.stopping', signal }, 'stopping after the current message');
       clearInterval(retry);
+      await scheduler.stop();
       await app.imap.stop();
       await app.outbox.flush().catch(() => {});
       app.close();
@@ -187,6 +206,19 @@ program
       app.close();
     }
   });
+
+registerStatusCommands(program, {
+  loadConfig: config,
+  buildApp,
+  logger: () => createLogger('warn'),
+  settings: (c) => c.reminders,
+});
+
+registerOfficeCommands(program, {
+  configFile: () => program.opts<{ config: string }>().config,
+  buildApp,
+  logger: () => createLogger('warn'),
+});
 
 class UsageError extends Error {}
 

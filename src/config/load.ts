@@ -8,6 +8,7 @@ import type * as z from 'zod';
 import type { Item, Unit } from '../core/types.js';
 import { allowedKeysAt, configSchema, EMAIL_RE, type RawConfig } from './schema.js';
 import type { Config } from './types.js';
+import { deadlineProblems } from '../core/status.js';
 
 /** <repo root>/config/default.yaml; this file sits two levels below the root in src/ and dist/. */
 export const DEFAULT_CONFIG_PATH = fileURLToPath(
@@ -105,7 +106,15 @@ export function parseConfig(
   crossCheck(raw, at);
 
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
-  return deepFreeze(build(parsed.data, file, envResult.secrets));
+  const config = build(parsed.data, file, envResult.secrets);
+  // A deadline the parser cannot read would silently never be reminded of: stop here.
+  const late = deadlineProblems(
+    config.checklist.items,
+    config.checklist.year,
+    config.checklist.timezone,
+  );
+  if (late.length > 0) throw new ConfigError(late.map((p) => `${file}: checklist: ${p}`));
+  return deepFreeze(config);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -454,6 +463,9 @@ function build(c: RawConfig, file: string, secrets: { imap: string; smtp: string
       password: secrets.smtp,
     },
     receipts: { perSenderPerHour: c.receipts.perSenderPerHour },
+    reminders: { ...c.reminders },
+    limits: { maxAttachmentMb: c.limits.maxAttachmentMb, maxMessageMb: c.limits.maxMessageMb },
+    trust: { authservIds: c.trust.authservIds.map((id) => id.toLowerCase()) },
     checklist: { year: c.campaign.year, timezone: c.campaign.timezone, items },
     units,
   };

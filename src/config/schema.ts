@@ -4,6 +4,8 @@
 // Cross-field rules (duplicate codes, sub-item numbering, an address under two units)
 // live in load.ts, which checks them on the raw data so that all problems come out at once.
 import * as z from 'zod';
+import { DEFAULT_MAX_ATTACHMENT_MB, DEFAULT_MAX_MESSAGE_MB } from '../core/limits.js';
+import { DEFAULT_REMINDER_SETTINGS } from '../core/reminder.js';
 
 /** Deliberately plain: what clerks' mail systems actually use (ASCII local part, dotted domain). */
 export const EMAIL_RE = /^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$/;
@@ -25,6 +27,13 @@ const positiveInt = (what: string) =>
     .number()
     .int({ error: `expected ${what}` })
     .min(1, { error: `expected ${what}` });
+
+/** Sizes in MB (MiB); fractions allowed (0.5), capped where a file system or a mail still makes sense. */
+const MEGABYTES = 'expected a size in MB greater than 0 and at most 4096';
+const megabytes = z
+  .number({ error: MEGABYTES })
+  .gt(0, { error: MEGABYTES })
+  .max(4096, { error: MEGABYTES });
 
 function isTimeZone(tz: string): boolean {
   try {
@@ -112,6 +121,43 @@ export const configSchema = z.strictObject({
         .min(0, { error: 'expected a whole number, 0 or more' }),
     })
     .default({ perSenderPerHour: 5 }),
+  reminders: z
+    .strictObject({
+      unitSchedule: z.string().min(1).default(DEFAULT_REMINDER_SETTINGS.unitSchedule),
+      summarySchedule: z.string().min(1).default(DEFAULT_REMINDER_SETTINGS.summarySchedule),
+      dueSoonDays: z
+        .number()
+        .int({ error: 'expected a whole number of days, 0 or more' })
+        .min(0, { error: 'expected a whole number of days, 0 or more' })
+        .default(DEFAULT_REMINDER_SETTINGS.dueSoonDays),
+      sendsPerMinute: z
+        .number()
+        .min(0, { error: 'expected sends per minute, 0 (no pacing) or more' })
+        .default(DEFAULT_REMINDER_SETTINGS.sendsPerMinute),
+      skipHolidays: z.boolean().default(DEFAULT_REMINDER_SETTINGS.skipHolidays),
+    })
+    .default({ ...DEFAULT_REMINDER_SETTINGS }),
+  limits: z
+    .strictObject({
+      maxAttachmentMb: megabytes.default(DEFAULT_MAX_ATTACHMENT_MB),
+      maxMessageMb: megabytes.default(DEFAULT_MAX_MESSAGE_MB),
+    })
+    .refine((l) => l.maxAttachmentMb <= l.maxMessageMb, {
+      error: 'expected maxAttachmentMb to be at most maxMessageMb',
+      path: ['maxAttachmentMb'],
+    })
+    .default({ maxAttachmentMb: DEFAULT_MAX_ATTACHMENT_MB, maxMessageMb: DEFAULT_MAX_MESSAGE_MB }),
+  trust: z
+    .strictObject({
+      authservIds: z
+        .array(
+          z
+            .string()
+            .regex(/^[A-Za-z0-9.-]+$/, { error: 'expected a server name such as mx.sina.net' }),
+        )
+        .default([]),
+    })
+    .default({ authservIds: [] }),
   checklist: z.array(itemSchema).min(1, { error: 'expected at least one item' }),
   units: z.array(unitSchema).min(1, { error: 'expected at least one unit' }),
 });

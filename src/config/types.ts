@@ -1,3 +1,4 @@
+import type { ReminderSettings } from '../core/reminder.js';
 import type { Checklist, Unit } from '../core/types.js';
 
 /** The validated, frozen configuration. Built once by loadConfig(); nothing else reads env. */
@@ -37,6 +38,20 @@ export interface Config {
   receipts: {
     /** Cap of receipts to one sender address within an hour. */
     perSenderPerHour: number;
+  };
+  /** Size limits for incoming mail (see core/limits.ts for the defaults and why). */
+  limits: {
+    /** Largest single attachment stored, MB (MiB); a larger one is listed, not stored. */
+    maxAttachmentMb: number;
+    /** All decoded attachments of one mail together, MB (MiB). */
+    maxMessageMb: number;
+  };
+  /** Weekly digests to late units and the office summary. */
+  reminders: ReminderSettings;
+  /** Whose Authentication-Results to believe when a unit's address is forged. */
+  trust: {
+    /** authserv-ids of the mailbox provider's receiving servers; empty = believe none. */
+    authservIds: string[];
   };
   checklist: Checklist;
   units: Unit[];

@@ -7,6 +7,22 @@ const NO_REPLY_LOCAL =
 const AUTO_SUBJECT =
   /^(自动回复|自动答复|auto(matic)? ?reply|auto(-| )?response|out of (the )?office|不在办公室|休假|undeliverable|undelivered mail|delivery status notification|mail delivery failed|returned mail|系统退信|退信|delivery failure)/i;
 
+/** Message-IDs we give our own mail: `<receipt.<hex>@domain>`, `<reminder.…>`, `<summary.…>`. */
+export const OUR_MESSAGE_ID = /<((?:receipt|reminder|summary|review)\.[0-9a-z.-]+@[^>\s]+)>/i;
+
+export function domainOf(address: string): string {
+  return (address.split('@')[1] ?? 'localhost').toLowerCase();
+}
+
+/** Our Message-IDs quoted in a bounce (its report or the returned headers). */
+export function ourMessageIdsIn(text: string, ownAddress: string): string[] {
+  const re = new RegExp(OUR_MESSAGE_ID.source, 'gi');
+  const domain = `@${domainOf(ownAddress)}`;
+  return [...new Set([...text.matchAll(re)].map((m) => `<${m[1]}>`))].filter((id) =>
+    id.toLowerCase().endsWith(`${domain}>`),
+  );
+}
+
 function header(mail: ParsedMail, name: string): string | undefined {
   const v = mail.headers[name];
   return v === undefined ? undefined : v.trim();
@@ -19,6 +35,12 @@ function header(mail: ParsedMail, name: string): string | undefined {
 export function machineMailReason(mail: ParsedMail, ownAddress: string): string | null {
   const from = (mail.fromAddress ?? '').toLowerCase();
   if (from && from === ownAddress.toLowerCase()) return '本邮箱自己发出的邮件';
+  if (
+    mail.messageId &&
+    OUR_MESSAGE_ID.test(`<${mail.messageId}>`) &&
+    mail.messageId.endsWith(`@${domainOf(ownAddress)}`)
+  )
+    return `本系统发出的邮件又回到了邮箱（Message-ID ${mail.messageId}）`;
   const auto = header(mail, 'auto-submitted');
   if (auto && auto.toLowerCase() !== 'no') return `自动邮件（Auto-Submitted: ${auto}）`;
   if (

@@ -1,9 +1,11 @@
 // Deciding which unit sent which material for which item. Pure: everything it needs comes in
 // as arguments, and every decision carries its reason in words a clerk understands.
+import { authVerdict } from './authresults.js';
 import { machineMailReason, noReplyReason } from './autoreply.js';
 import { displayCode, findCodes, normalizeText } from './codes.js';
 import { LOGO_MAX_BYTES } from './limits.js';
 import { findDownloadLinks } from './links.js';
+import { formatSize } from './size.js';
 import type {
   Item,
   ItemDecision,
@@ -20,6 +22,8 @@ export interface Rules {
   units: readonly Unit[];
   /** The mailbox's own address. */
   ownAddress: string;
+  /** authserv-ids of receiving servers whose Authentication-Results are believed. */
+  trustedAuthServIds?: readonly string[];
 }
 
 /** Precomputed lookups over the rules; build once per config, reuse for every message. */
@@ -95,6 +99,8 @@ export class Classifier {
           accessCode: null,
         }),
       );
+      const last = materials[materials.length - 1];
+      if (f.oversized && last) markOversized(last, f);
     }
     for (const l of links) {
       const item = decide(l.context, '链接旁的文字', mail.text);
@@ -114,7 +120,10 @@ export class Classifier {
         last.reason = `${l.provider}链接${l.accessCode ? `（提取码 ${l.accessCode}）` : ''}；${last.reason}`;
     }
 
-    const noReply = noReplyReason(mail);
+    // A forged sender gets no receipt: it would go to the real unit, or feed a spammer.
+    const noReply = unit.reason.startsWith(SPOOF_MARK)
+      ? '发件人身份校验未通过'
+      : noReplyReason(mail);
     return {
       kind: 'submission',
       unit,
@@ -126,13 +135,27 @@ export class Classifier {
 
   /** Sender address first; else a unit's name in the subject, filenames or display name. */
   unitFor(
-    mail: Pick<ParsedMail, 'fromAddress' | 'fromName' | 'subject'>,
+    mail: Pick<ParsedMail, 'fromAddress' | 'fromName' | 'subject' | 'headers'>,
     files: { filename: string }[],
   ): UnitDecision {
     const from = (mail.fromAddress ?? '').toLowerCase();
     const known = this.byAddress.get(from);
-    if (known)
+    if (known) {
+      // Anyone can write a unit's address into From: believe it only if the receiving
+      // server did not see it fail SPF/DKIM/DMARC.
+      const auth = authVerdict(
+        mail.headers['authentication-results'],
+        this.rules.trustedAuthServIds ?? [],
+      );
+      if (auth.verdict === 'fail') {
+        return {
+          unit: known.code,
+          confirmed: false,
+          reason: `${SPOOF_MARK}：发件地址 ${from} 属于${known.name}，但收件服务器 ${auth.by} 的身份校验未通过（${auth.detail}），待确认`,
+        };
+      }
       return { unit: known.code, confirmed: true, reason: `发件地址 ${from} 属于${known.name}` };
+    }
 
     const places: [string, string][] = [
       ['主题', mail.subject],
@@ -255,8 +278,20 @@ export class Classifier {
   }
 }
 
+const SPOOF_MARK = '疑似冒用';
+
 export function appliesTo(item: Item, unit: Unit): boolean {
   return item.appliesTo.length === 0 || item.appliesTo.some((t) => unit.tags.includes(t));
+}
+
+/** A file over the size limit: listed so that nothing vanishes, never credited (nothing was
+ * kept), and the receipt asks for a download link instead. */
+function markOversized(m: MaterialDecision, f: ParsedAttachment): void {
+  m.status = 'review';
+  m.oversized = true;
+  m.sha256 = null;
+  m.path = null;
+  m.reason = `附件过大（${formatSize(f.size)}），超过接收上限，未保存，需发件人改用下载链接（QQ邮箱超大附件、新浪中转站等）发送；${m.reason}`;
 }
 
 function logoReason(a: ParsedAttachment): string | null {

@@ -3,6 +3,7 @@ import { appliesTo } from './classify.js';
 import { displayCode } from './codes.js';
 import { formatDateTime, formatDay, parseDeadline } from './deadlines.js';
 import { RECEIPT_OWED_WINDOW_DAYS } from './limits.js';
+import { formatSize } from './size.js';
 import type { Item, MaterialDecision, Unit } from './types.js';
 
 export interface ReceiptInput {
@@ -14,7 +15,8 @@ export interface ReceiptInput {
   unitConfirmed: boolean;
   subject: string;
   receivedAt: Date;
-  materials: Pick<MaterialDecision, 'kind' | 'filename' | 'item' | 'status' | 'accessCode'>[];
+  materials: (Pick<MaterialDecision, 'kind' | 'filename' | 'item' | 'status' | 'accessCode'> &
+    Partial<Pick<MaterialDecision, 'size' | 'oversized'>>)[];
   items: readonly Item[];
   /** Item codes the unit has already sent something for (this message included). */
   submitted: ReadonlySet<string>;
@@ -67,23 +69,33 @@ export function oneLine(s: string, max = 60): string {
   return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 }
 
+function sizeNote(size: number | null | undefined): string {
+  return size ? `${formatSize(size)}，` : '';
+}
+
 export function receiptText(r: ReceiptInput): MailText {
   const tz = r.timeZone;
   const credited = r.materials.filter((m) => m.status === 'credited').length;
-  const review = r.materials.length - credited;
+  const tooLarge = r.materials.filter((m) => m.oversized);
+  const review = r.materials.length - credited - tooLarge.length;
   const who = r.unit ? r.unit.name : '报送单位';
   const subject =
-    review === 0
-      ? `回执：已收到${r.unit?.name ?? ''}报送材料${r.materials.length}件`
-      : `回执：已收到报送材料${r.materials.length}件，其中${review}件待人工确认`;
+    tooLarge.length > 0
+      ? `回执：${tooLarge.length}个附件过大未能接收，请改用下载链接发送`
+      : review === 0
+        ? `回执：已收到${r.unit?.name ?? ''}报送材料${r.materials.length}件`
+        : `回执：已收到报送材料${r.materials.length}件，其中${review}件待人工确认`;
 
   const lines: { text: string; html: string }[] = r.materials.map((m, i) => {
     const name =
       m.kind === 'link'
         ? `下载链接 ${m.filename}${m.accessCode ? `（提取码 ${m.accessCode}）` : ''}`
-        : m.filename || '（无文件名）';
-    const where =
-      m.status === 'credited'
+        : m.oversized
+          ? `${oneLine(m.filename, 80) || '（无文件名）'}（${sizeNote(m.size)}文件过大，未能接收）`
+          : m.filename || '（无文件名）';
+    const where = m.oversized
+      ? '→ 请改用下载链接发送'
+      : m.status === 'credited'
         ? `→ ${itemLabel(r.items, m.item)}`
         : m.item
           ? `→ ${itemLabel(r.items, m.item)}（待确认）`
@@ -95,6 +107,13 @@ export function receiptText(r: ReceiptInput): MailText {
   });
 
   const notes: string[] = [];
+  if (tooLarge.length > 0) {
+    const names = tooLarge.map((m) => `“${oneLine(m.filename, 40) || '（无文件名）'}”`).join('、');
+    notes.push(
+      `附件${names}超过本邮箱的接收上限，未能接收。请使用QQ邮箱“超大附件”或新浪邮箱“中转站”（网盘）上传该文件，` +
+        '再把下载链接（有提取码的请一并写上）发到本邮箱，系统收到后即登记。给您添麻烦了，谢谢配合。',
+    );
+  }
   if (r.unit && !r.unitConfirmed) {
     notes.push(`本邮箱地址尚未登记为${r.unit.name}的报送地址，工作人员确认后计入。`);
   } else if (!r.unit) {

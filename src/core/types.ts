@@ -63,6 +63,11 @@ export interface ParsedAttachment {
   inline: boolean;
   /** Chain of forwarded messages it came from, outermost first ('' for top level). */
   forwardedFrom?: string;
+  /**
+   * Over the configured size limit: not stored (sha256 and path are ''); size is still its
+   * whole decoded size (counted while the part was read and thrown away).
+   */
+  oversized?: true;
 }
 
 export type UnitDecision =
@@ -96,6 +101,8 @@ export interface MaterialDecision {
   confirmed: boolean;
   status: 'credited' | 'review';
   reason: string;
+  /** A file over the size limit: listed, never stored; the receipt asks for a download link. */
+  oversized?: true;
 }
 
 /** The whole decision for one message. */

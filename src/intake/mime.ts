@@ -19,13 +19,24 @@
 //    base64 and uuencode are decoded here (Base64Decoder, UuDecoder).
 // Embedded messages (message/rfc822, message/global, message/news) are not expanded by mailparser
 // (ignoreEmbedded): they are stored as files and parsed recursively here; their attachments are
-// listed with forwardedFrom and their text is appended to the body text.
+// listed with forwardedFrom and their text is appended to the body text. winmail.dat (TNEF) is
+// opened by tnef.ts and the files inside listed instead of it.
+//
+// Hostile and oversized mail (every bound is in core/limits.ts with its reason):
+//  - an attachment over maxAttachmentBytes, or over what is left of maxMessageBytes, is read to
+//    its end (so parsing goes on) but written no further: its temp file is deleted and it is
+//    listed with `oversized: true`, its size counted, sha256 and path '';
+//  - body text is buffered up to MAX_BODY_TEXT_BYTES per message level, the rest dropped;
+//  - more than MAX_MIME_PARTS parts, or a header block over 1 MB, fails the parse (mailsplit);
+//  - stored names are always the sha256 under filesDir; the sender's filename is only data,
+//    cleaned of control and bidi characters and cut to MAX_FILENAME_CHARS (cleanFilename);
+//  - the whole parse is bounded by timeoutMs, nested messages by maxDepth.
 
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { PassThrough, Transform, type Readable } from 'node:stream';
+import { Duplex, PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { MailParser } from 'mailparser';
@@ -46,7 +57,18 @@ import {
   decodeBytesGuess,
   isValidUtf8,
 } from '../core/charset.js';
+import {
+  DEFAULT_MAX_ATTACHMENT_MB,
+  DEFAULT_MAX_MESSAGE_MB,
+  MAX_BODY_TEXT_BYTES,
+  MAX_FILENAME_CHARS,
+  MAX_FORWARD_DEPTH,
+  MAX_MIME_PARTS,
+  MB,
+  PARSE_TIMEOUT_MS,
+} from '../core/limits.js';
 import type { ParsedAttachment, ParsedMail } from '../core/types.js';
+import { extractTnef, isTnefPart } from './tnef.js';
 
 export interface ParseOptions {
   /** Root of the content-addressed store: files land in filesDir/<first 2 hex>/<sha256>. */
@@ -57,14 +79,18 @@ export interface ParseOptions {
   maxDepth?: number;
   /** Give up (and reject) after this long for the whole message, nested ones included. Default 120 s. */
   timeoutMs?: number;
+  /** Largest attachment stored, in bytes; a larger one is listed as oversized. Default 64 MiB. */
+  maxAttachmentBytes?: number;
+  /** All stored attachments of the message together (nested ones included), bytes. Default 128 MiB. */
+  maxMessageBytes?: number;
 }
-
-const DEFAULT_MAX_DEPTH = 5;
-const DEFAULT_TIMEOUT_MS = 120_000;
 
 /** Content types of embedded messages that are opened recursively. */
 const MESSAGE_TYPES = new Set(['message/rfc822', 'message/global', 'message/news']);
 const TNEF_TYPES = new Set(['application/ms-tnef', 'application/vnd.ms-tnef']);
+/** Control characters (C0, DEL, C1), zero-width and bidi formatting characters in filenames. */
+const FILENAME_JUNK = /[\u0000-\u001f\u007f-\u009f]+/g;
+const FILENAME_INVISIBLE = /[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
 const ADDRESS_HEADERS = new Set([
   'from',
   'to',
@@ -152,25 +178,64 @@ export function normalizeRawHeaderLine(line: string): string {
   return out;
 }
 
-/** Collects a text body and decodes it in one go when it ends (mailparser buffers bodies anyway). */
+/** Bytes of body text one message level may still buffer (shared by its text parts). */
+interface BodyBudget {
+  left: number;
+}
+
+/** Said where body text was cut at MAX_BODY_TEXT_BYTES. */
+const BODY_CUT_NOTE = '\n[正文过长，其余部分未读取]\n';
+
+/**
+ * Collects a text body and decodes it in one go when it ends (mailparser buffers bodies anyway).
+ * Keeps at most what the level's budget allows; the rest is read and dropped.
+ */
 class BufferedDecodeStream extends Transform {
   private chunks: Buffer[] = [];
-  constructor(private readonly decodeFn: (buf: Buffer) => string) {
+  private cut = false;
+  constructor(
+    private readonly decodeFn: (buf: Buffer) => string,
+    private readonly budget: BodyBudget,
+  ) {
     super();
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void) {
-    this.chunks.push(chunk);
+    const keep = takeBudget(this.budget, chunk.length);
+    if (keep < chunk.length) this.cut = true;
+    if (keep > 0) this.chunks.push(keep === chunk.length ? chunk : chunk.subarray(0, keep));
     done();
   }
   override _flush(done: (err?: Error | null) => void) {
     try {
-      this.push(Buffer.from(this.decodeFn(Buffer.concat(this.chunks)), 'utf8'));
+      const text = this.decodeFn(Buffer.concat(this.chunks)) + (this.cut ? BODY_CUT_NOTE : '');
+      this.push(Buffer.from(text, 'utf8'));
       this.chunks = [];
       done();
     } catch (err) {
       done(err as Error);
     }
   }
+}
+
+function takeBudget(budget: BodyBudget, want: number): number {
+  const n = Math.max(0, Math.min(want, budget.left));
+  budget.left -= n;
+  return n;
+}
+
+/** Passes body bytes through while the level's budget lasts (before a charset decoder). */
+function budgetGate(budget: BodyBudget): Transform {
+  let cut = false;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      const keep = takeBudget(budget, chunk.length);
+      if (keep < chunk.length) cut = true;
+      done(null, keep > 0 ? chunk.subarray(0, keep) : undefined);
+    },
+    flush(done) {
+      done(null, cut ? Buffer.from(BODY_CUT_NOTE, 'utf8') : undefined);
+    },
+  });
 }
 
 /** Transfer encodings this module decodes itself for attachments (see createNode below). */
@@ -208,13 +273,21 @@ class BaosongMailParser extends MailParser {
     super(options);
     const self = this as unknown as { decoder: BodyDecoder };
     const original = self.decoder;
+    const budget: BodyBudget = { left: MAX_BODY_TEXT_BYTES };
     self.decoder = {
       decodeStream(charset: string) {
         if (charset.startsWith(OWN_CHARSET_PREFIX)) {
           const label = charset.slice(OWN_CHARSET_PREFIX.length);
-          return new BufferedDecodeStream((buf) => decodeBytes(buf, label));
+          return new BufferedDecodeStream((buf) => decodeBytes(buf, label), budget);
         }
-        return original.decodeStream(charset);
+        // charsets only libmime decodes (ISO-2022-JP, UTF-7 refused...): gate the bytes first
+        const gate = budgetGate(budget);
+        const decoder = original.decodeStream(charset);
+        gate.on('error', (err) => decoder.emit('error', err));
+        return Duplex.from({
+          writable: gate,
+          readable: gate.pipe(decoder as unknown as NodeJS.WritableStream) as unknown as Readable,
+        }) as unknown as NodeJS.ReadWriteStream;
       },
     };
   }
@@ -488,6 +561,8 @@ interface Stored {
   sha256: string;
   size: number;
   path: string;
+  /** Over the cap: nothing kept (sha256 and path ''), size is the whole decoded size. */
+  oversized?: true;
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -499,20 +574,31 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-/** Streams content through sha256 into a temp file, then moves it to filesDir/<aa>/<sha256>. */
+/**
+ * Streams content through sha256 into a temp file, then moves it to filesDir/<aa>/<sha256>.
+ * Past `cap` bytes nothing more is written and the temp file is deleted at once; the content is
+ * still read to its end (the MIME parser waits for it), and counted, and the result is oversized.
+ */
 async function storeStream(
   content: Readable,
   opts: ParseOptions,
   signal: AbortSignal,
   decoder?: Transform,
+  cap = Number.POSITIVE_INFINITY,
 ): Promise<Stored> {
   const tmp = path.join(opts.tmpDir, `part-${process.pid}-${randomUUID()}.tmp`);
   const hash = createHash('sha256');
   let size = 0;
+  let over = false;
   const hasher = new Transform({
     transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
       size += chunk.length;
+      if (!over && size > cap) {
+        over = true;
+        void rm(tmp, { force: true }).catch(() => undefined);
+      }
+      if (over) return done();
+      hash.update(chunk);
       done(null, chunk);
     },
   });
@@ -520,6 +606,10 @@ async function storeStream(
     const out = createWriteStream(tmp, { flags: 'wx' });
     if (decoder) await pipeline(content, decoder, hasher, out, { signal });
     else await pipeline(content, hasher, out, { signal });
+    if (over) {
+      await rm(tmp, { force: true });
+      return { sha256: '', size, path: '', oversized: true };
+    }
     const sha256 = hash.digest('hex');
     const dir = path.join(opts.filesDir, sha256.slice(0, 2));
     const dest = path.join(dir, sha256);
@@ -579,8 +669,23 @@ function attachmentFilename(att: AttachmentStream): string {
   const fromHeaders =
     paramOf(att.headers, 'content-disposition', 'filename') ??
     paramOf(att.headers, 'content-type', 'name');
-  // control characters (a decoded name may even hold a newline) become spaces
-  return (fromHeaders ?? att.filename ?? '').replace(/[\x00-\x1f\x7f]+/g, ' ').trim();
+  return cleanFilename(fromHeaders ?? att.filename ?? '');
+}
+
+/**
+ * The sender's filename as data we keep and show: control characters (a decoded name may even
+ * hold a newline or NUL) become spaces, zero-width and bidi formatting characters (which make
+ * "x\u202Efdp.exe" look like "xexe.pdf") are removed, and a name over MAX_FILENAME_CHARS is cut
+ * short, keeping its extension after an ellipsis. Paths ("../", "C:\\") and reserved names (CON) are left
+ * as written: the name is never used to name a file (files are stored under their sha256).
+ */
+export function cleanFilename(name: string, max = MAX_FILENAME_CHARS): string {
+  const s = name.replace(FILENAME_JUNK, ' ').replace(FILENAME_INVISIBLE, '').trim();
+  const chars = Array.from(s);
+  if (chars.length <= max) return s;
+  const ext = /\.[\p{L}\p{N}_-]{1,10}$/u.exec(s)?.[0] ?? '';
+  const keep = Math.max(1, max - Array.from(ext).length - 1);
+  return `${chars.slice(0, keep).join('').trimEnd()}…${ext}`;
 }
 
 /** The part's declared type, or the one the parse settled on when the header is missing or invalid. */
@@ -593,6 +698,35 @@ function declaredType(att: AttachmentStream): string {
 interface Ctx {
   opts: ParseOptions;
   signal: AbortSignal;
+  maxAttachmentBytes: number;
+  maxMessageBytes: number;
+  /** Bytes of attachments stored so far for this message, all levels together. */
+  stored: { bytes: number };
+}
+
+/** How many bytes the next part may have: an attachment, or an embedded message to open. */
+function partCap(ctx: Ctx, embeddedMessage: boolean): number {
+  const left = Math.max(0, ctx.maxMessageBytes - ctx.stored.bytes);
+  return embeddedMessage ? left : Math.min(ctx.maxAttachmentBytes, left);
+}
+
+/** Stores one part within the message's limits and counts what was kept. */
+async function storePart(
+  content: Readable,
+  ctx: Ctx,
+  signal: AbortSignal,
+  embeddedMessage: boolean,
+  decoder?: Transform,
+): Promise<Stored> {
+  const stored = await storeStream(
+    content,
+    ctx.opts,
+    signal,
+    decoder,
+    partCap(ctx, embeddedMessage),
+  );
+  if (!stored.oversized) ctx.stored.bytes += stored.size;
+  return stored;
 }
 
 /**
@@ -649,6 +783,8 @@ async function parseLevel(rawPath: string, ctx: Ctx): Promise<LevelResult> {
       checksumAlgo: false,
       ignoreEmbedded: true,
       maxHtmlLengthToParse: 20 * 1024 * 1024,
+      // read by mailsplit (mailparser hands its options on); not in mailparser's typings
+      ...({ maxChildNodes: MAX_MIME_PARTS } as object),
     });
     const input = createReadStream(rawPath);
     // aborts attachment writes still in flight when this level fails
@@ -720,7 +856,8 @@ async function parseLevel(rawPath: string, ctx: Ctx): Promise<LevelResult> {
               : own === 'uuencode'
                 ? new UuDecoder()
                 : undefined;
-          const stored = await storeStream(att.content, ctx.opts, local.signal, decoder);
+          const embedded = MESSAGE_TYPES.has(part.contentType);
+          const stored = await storePart(att.content, ctx, local.signal, embedded, decoder);
           parts[slot] = { ...part, ...stored };
         } finally {
           att.release?.();
@@ -728,7 +865,14 @@ async function parseLevel(rawPath: string, ctx: Ctx): Promise<LevelResult> {
       });
       pending.catch((err) => fail('storing attachment failed', err));
     });
-    parser.on('error', (err: Error) => fail('MIME parse failed', err));
+    parser.on('error', (err: Error & { code?: string }) =>
+      fail(
+        err.code === 'EMAXLEN'
+          ? `MIME parse failed: structure over the parser's limits (more than ${MAX_MIME_PARTS} parts, or a header block over 1 MB)`
+          : 'MIME parse failed',
+        err,
+      ),
+    );
     parser.on('end', () => {
       parserEnded = true;
       finish();
@@ -847,17 +991,32 @@ function summarize(level: LevelResult): MessageSummary {
     const rp = firstAddressObject(h.get('return-path'));
     returnPath = (rp?.value[0]?.address ?? '').trim().toLowerCase();
   }
-  const mid = headerString(h.get('message-id')).trim().replace(/^<|>$/g, '').trim();
+  // a Message-ID or address never holds white space or control characters; an encoded word
+  // can smuggle CR LF into either, and both end up in headers we write (In-Reply-To, To)
+  const mid = headerString(h.get('message-id'))
+    .trim()
+    .replace(/^<|>$/g, '')
+    .replace(/[\s\x00-\x1f\x7f<>]+/g, '');
   const ct = structured(h.get('content-type'));
   return {
     messageId: mid || null,
-    fromAddress: mailbox?.address ? mailbox.address.trim().toLowerCase() : null,
+    fromAddress: mailboxAddress(mailbox?.address),
     fromName: from ? (mailbox?.name ?? '') : null,
     returnPath,
-    subject: headerString(h.get('subject')).replace(/[\r\n]+/g, ' '),
+    subject: headerString(h.get('subject')).replace(/[\r\n\x00]+/g, ' '),
     headers: buildHeaders(level.headerLines, h),
     contentType: sanitizeContentType(ct?.value),
   };
+}
+
+/**
+ * A From address we can record and answer: local@domain, without white space or control
+ * characters (an encoded word can smuggle CR LF in). "moderator" or "undisclosed-recipients:"
+ * are not addresses: null (the display name is kept, the raw mail too).
+ */
+function mailboxAddress(address: string | undefined): string | null {
+  const a = (address ?? '').replace(/[\s\x00-\x1f\x7f]+/g, '').toLowerCase();
+  return /^[^@]+@[^@]+$/.test(a) ? a : null;
 }
 
 function isReferencedCid(html: string, cid: string | null): boolean {
@@ -870,18 +1029,21 @@ function isReferencedCid(html: string, cid: string | null): boolean {
 async function parseTree(rawPath: string, ctx: Ctx, depth: number): Promise<ParsedMail> {
   const level = await parseLevel(rawPath, ctx);
   const summary = summarize(level);
-  const maxDepth = ctx.opts.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const maxDepth = ctx.opts.maxDepth ?? MAX_FORWARD_DEPTH;
 
   const attachments: ParsedAttachment[] = [];
   const nestedTexts: string[] = [];
   for (const p of level.parts) {
     let nested: ParsedMail | null = null;
-    if (MESSAGE_TYPES.has(p.contentType) && depth < maxDepth) {
+    if (MESSAGE_TYPES.has(p.contentType) && depth < maxDepth && !p.oversized) {
+      // the embedded message's own attachments count against the limit instead of it
+      ctx.stored.bytes -= p.size;
       try {
         nested = await parseTree(p.path, ctx, depth + 1);
       } catch (err) {
         // an unreadable embedded message stays listed as the message/rfc822 file it is
         if (ctx.signal.aborted) throw err;
+        ctx.stored.bytes += p.size;
       }
     }
     if (nested) {
@@ -903,6 +1065,13 @@ async function parseTree(rawPath: string, ctx: Ctx, depth: number): Promise<Pars
     }
     let filename = p.filename;
     if (!filename && TNEF_TYPES.has(p.contentType)) filename = 'winmail.dat';
+    if (!p.oversized && isTnefPart(p.contentType, filename)) {
+      const inner = await openTnef(p, ctx);
+      if (inner) {
+        attachments.push(...inner);
+        continue;
+      }
+    }
     attachments.push({
       filename,
       contentType: p.contentType,
@@ -911,6 +1080,7 @@ async function parseTree(rawPath: string, ctx: Ctx, depth: number): Promise<Pars
       path: p.path,
       inline: p.disposition === 'inline' || isReferencedCid(level.html, p.cid),
       forwardedFrom: '',
+      ...(p.oversized ? { oversized: true as const } : {}),
     });
   }
 
@@ -921,6 +1091,31 @@ async function parseTree(rawPath: string, ctx: Ctx, depth: number): Promise<Pars
   text += nestedTexts.join('');
 
   return { ...summary, text, attachments };
+}
+
+/**
+ * The files inside a stored winmail.dat, stored in its place within the message's limits; null
+ * (keep winmail.dat as it is) when it cannot be decoded or holds no file.
+ */
+async function openTnef(p: LevelPart, ctx: Ctx): Promise<ParsedAttachment[] | null> {
+  const files = await extractTnef(p.path, ctx.signal);
+  if (!files || files.length === 0) return null;
+  ctx.stored.bytes -= p.size; // the files inside count instead of the container
+  const out: ParsedAttachment[] = [];
+  for (const f of files) {
+    const stored = await storePart(Readable.from([f.data]), ctx, ctx.signal, false);
+    out.push({
+      filename: cleanFilename(f.filename),
+      contentType: f.contentType,
+      size: stored.size,
+      sha256: stored.sha256,
+      path: stored.path,
+      inline: false,
+      forwardedFrom: '',
+      ...(stored.oversized ? { oversized: true as const } : {}),
+    });
+  }
+  return out;
 }
 
 /**
@@ -938,14 +1133,21 @@ export async function parseMessageFile(rawPath: string, opts: ParseOptions): Pro
   }
   await mkdir(opts.tmpDir, { recursive: true });
   await mkdir(opts.filesDir, { recursive: true });
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = opts.timeoutMs ?? PARSE_TIMEOUT_MS;
   const controller = new AbortController();
   const timer = setTimeout(
     () => controller.abort(new Error(`timed out after ${timeoutMs} ms`)),
     timeoutMs,
   );
   try {
-    return await parseTree(rawPath, { opts, signal: controller.signal }, 0);
+    const ctx: Ctx = {
+      opts,
+      signal: controller.signal,
+      maxAttachmentBytes: opts.maxAttachmentBytes ?? DEFAULT_MAX_ATTACHMENT_MB * MB,
+      maxMessageBytes: opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_MB * MB,
+      stored: { bytes: 0 },
+    };
+    return await parseTree(rawPath, ctx, 0);
   } catch (err) {
     if (controller.signal.aborted) {
       throw new Error(`parsing ${rawPath} timed out after ${timeoutMs} ms`, { cause: err });

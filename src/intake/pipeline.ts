@@ -5,18 +5,22 @@
 //      a crash rewrites the same names);
 //   3. ONE transaction: message row, materials, the (mailbox, UIDVALIDITY, UID) row and the
 //      receipt's outbox row. Either all of it exists or none, and the UID row is what makes
-//      the next run skip the message;
+//      the next run skip the message. (Steps 1-2 of several messages may run at once; a
+//      catch-up then records them in UID order, several in one transaction: see imap.ts.)
 //   4. the outbox sends later, from its table, with retries.
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Classifier } from '../core/classify.js';
 import type { Clock } from '../core/clock.js';
+import { domainOf, ourMessageIdsIn } from '../core/autoreply.js';
+import { MB } from '../core/limits.js';
 import { receiptText, oneLine } from '../core/receipt.js';
 import type { MessageDecision, ParsedMail } from '../core/types.js';
 import type { Config } from '../config/types.js';
-import type { DataFolder } from '../store/files.js';
+import type { DataFolder, StoredFile } from '../store/files.js';
 import type { SourceRef, SqliteStore } from '../store/sqlite.js';
-import { parseMessageFile, type ParseOptions } from './mime.js';
+import type { ParseOptions } from './mime.js';
 
 /** Parses a stored raw message; in-process by default, a worker pool can stand in. */
 export type Parser = (rawPath: string, opts: ParseOptions) => Promise<ParsedMail>;
@@ -29,6 +33,15 @@ export interface Arrival {
   receivedAt?: Date;
   /** Used when there is no INTERNALDATE and no Date header (a file's mtime). */
   fallbackReceivedAt?: Date;
+}
+
+/** An arrival whose raw bytes are stored and whose parse is done (Intake.prepare). */
+export interface Prepared {
+  arrival: Arrival;
+  raw: StoredFile;
+  /** null: bytes already recorded (not parsed again), or the parse failed (`error`). */
+  mail: ParsedMail | null;
+  error?: Error;
 }
 
 export interface IntakeResult {
@@ -57,56 +70,121 @@ export class Intake {
     private readonly options: IntakeOptions = { sendReceipts: true },
   ) {}
 
+  /** Stores, parses and records one arrival (steps 1-3 above). */
   async ingest(a: Arrival): Promise<IntakeResult> {
-    const { store, data, log } = this.deps;
-    const raw = await data.storeRaw(a.source);
-    const dup = store.findMessage(raw.sha256, null);
-    if (dup !== null) return this.duplicate(a.ref, dup, '同一封邮件（内容相同）已登记');
+    const [result] = this.record([await this.prepare(a)]);
+    if (!result) throw new Error('intake recorded nothing');
+    return result;
+  }
 
-    let mail: ParsedMail;
+  /**
+   * Steps 1 and 2: the raw bytes to raw/, then the parse (attachments to files/). Writes
+   * nothing to the database, so arrivals can be prepared concurrently; a parse error is kept
+   * for record(), which sets the message aside as failed.
+   */
+  async prepare(a: Arrival): Promise<Prepared> {
+    const { store, data, config } = this.deps;
+    const raw = await data.storeRaw(a.source);
+    // Known bytes are not parsed again (record() checks again, in case an arrival prepared
+    // beside this one was the same mail).
+    if (store.findMessage(raw.sha256, null) !== null) return { arrival: a, raw, mail: null };
     try {
-      mail = await (this.deps.parse ?? parseMessageFile)(raw.absPath, {
+      // Loaded on first use: with a parse pool the parser lives in its threads only.
+      const parse = this.deps.parse ?? (await import('./mime.js')).parseMessageFile;
+      const mail = await parse(raw.absPath, {
         filesDir: data.files,
         tmpDir: data.tmp,
+        maxAttachmentBytes: config.limits.maxAttachmentMb * MB,
+        maxMessageBytes: config.limits.maxMessageMb * MB,
       });
+      return { arrival: a, raw, mail };
     } catch (err) {
-      const reason = `无法解析邮件：${(err as Error).message}`;
-      const id = store.transaction(() => {
-        const id = store.insertMessage({
-          messageId: null,
-          sha256: raw.sha256,
-          rawPath: raw.relPath,
-          size: raw.size,
-          receivedAt: a.receivedAt ?? a.fallbackReceivedAt ?? this.deps.clock.now(),
-          dateHeader: null,
-          fromAddress: null,
-          fromName: null,
-          subject: '',
-          kind: 'failed',
-          reason,
-          unit: null,
-          unitConfirmed: false,
-          reply: 'none',
-        });
-        if (a.ref) store.recordSource(a.ref, id, 'failed', reason);
-        return id;
+      return { arrival: a, raw, mail: null, error: err as Error };
+    }
+  }
+
+  /**
+   * Step 3 for prepared arrivals, in the order given, in ONE transaction (a catch-up records
+   * several at once: one commit, and one disk flush, for the lot). Everything or nothing: if
+   * one fails the transaction is rolled back and this throws.
+   */
+  record(prepared: readonly Prepared[]): IntakeResult[] {
+    const logs: (() => void)[] = [];
+    const results = this.deps.store.transaction(() =>
+      prepared.map((p) => this.recordOne(p, logs)),
+    );
+    for (const l of logs) l();
+    return results;
+  }
+
+  /** Runs inside the transaction; log lines are written once it has committed. */
+  private recordOne(p: Prepared, logs: (() => void)[]): IntakeResult {
+    const { store, log } = this.deps;
+    const { arrival: a, raw, mail } = p;
+    const same = store.findMessage(raw.sha256, null);
+    if (same !== null) return this.duplicate(a.ref, same, '同一封邮件（内容相同）已登记', logs);
+
+    if (!mail) {
+      const message = p.error?.message ?? 'unknown error';
+      const reason = `无法解析邮件：${message}`;
+      const id = store.insertMessage({
+        messageId: null,
+        sha256: raw.sha256,
+        rawPath: raw.relPath,
+        size: raw.size,
+        receivedAt: a.receivedAt ?? a.fallbackReceivedAt ?? this.deps.clock.now(),
+        dateHeader: null,
+        fromAddress: null,
+        fromName: null,
+        subject: '',
+        kind: 'failed',
+        reason,
+        unit: null,
+        unitConfirmed: false,
+        reply: 'none',
       });
-      log.warn(
-        { event: 'intake.failed', raw: raw.relPath, err: (err as Error).message },
-        'message set aside',
+      if (a.ref) store.recordSource(a.ref, id, 'failed', reason);
+      logs.push(() =>
+        log.warn({ event: 'intake.failed', raw: raw.relPath, err: message }, 'message set aside'),
       );
       return { status: 'failed', message: id, reason };
     }
 
     const byId = mail.messageId ? store.findMessage(raw.sha256, mail.messageId) : null;
     if (byId !== null)
-      return this.duplicate(a.ref, byId, `同一封邮件（Message-ID ${mail.messageId}）已登记`);
+      return this.duplicate(
+        a.ref,
+        byId,
+        `同一封邮件（Message-ID ${mail.messageId}）已登记`,
+        logs,
+      );
 
     const decision = this.deps.classifier.classify(mail);
     const receivedAt =
       a.receivedAt ?? dateHeader(mail) ?? a.fallbackReceivedAt ?? this.deps.clock.now();
-    const id = store.transaction(() => this.record(mail, decision, raw, receivedAt, a.ref));
-    this.logDecision(mail, decision, id);
+    // A bounce of our own mail names our Message-ID somewhere in its report or returned
+    // headers: find it in the raw bytes (only for bounces, so not on the hot path).
+    const bounced =
+      decision.kind === 'not_submission' && decision.reason.includes('退信')
+        ? ourMessageIdsIn(readHead(raw.absPath, BOUNCE_SCAN_BYTES), this.deps.config.from)
+        : [];
+    const id = this.recordMessage(mail, decision, raw, receivedAt, a.ref);
+    for (const mid of bounced) {
+      const hit = store.recordBounce(
+        mid,
+        id,
+        this.deps.clock.now(),
+        decision.kind === 'not_submission' ? decision.reason : '',
+      );
+      if (hit)
+        logs.push(() =>
+          log.warn(
+            { event: 'outbox.bounced', message: id, to: hit.to, outbox: hit.outbox },
+            'our mail bounced',
+          ),
+        );
+    }
+    logs.push(() => this.logDecision(mail, decision, id));
     return {
       status: 'recorded',
       message: id,
@@ -115,14 +193,19 @@ export class Intake {
     };
   }
 
-  private duplicate(ref: SourceRef | undefined, message: number, reason: string): IntakeResult {
+  private duplicate(
+    ref: SourceRef | undefined,
+    message: number,
+    reason: string,
+    logs: (() => void)[],
+  ): IntakeResult {
     if (ref) this.deps.store.recordSource(ref, message, 'duplicate', null);
-    this.deps.log.info({ event: 'intake.duplicate', message, ref }, reason);
+    logs.push(() => this.deps.log.info({ event: 'intake.duplicate', message, ref }, reason));
     return { status: 'duplicate', message, reason };
   }
 
   /** Runs inside the transaction: everything or nothing. */
-  private record(
+  private recordMessage(
     mail: ParsedMail,
     d: MessageDecision,
     raw: { sha256: string; relPath: string; size: number },
@@ -203,6 +286,7 @@ export class Intake {
     if (!this.options.sendReceipts) return 'suppressed: 补录的历史邮件不发回执';
     if (!d.reply.allowed) return `suppressed: ${d.reply.reason}`;
     const from = mail.fromAddress ?? '';
+    if (this.deps.store.isFailing(from)) return `suppressed: 发往 ${from} 的邮件曾被退回`;
     const cap = this.deps.config.receipts.perSenderPerHour;
     const recent = this.deps.store.receiptsSince(from, new Date(now.getTime() - 3600_000));
     if (recent >= cap)
@@ -238,6 +322,20 @@ export class Intake {
   }
 }
 
+/** Bounces quote the original's headers near the top; 256 KB covers every DSN seen. */
+const BOUNCE_SCAN_BYTES = 256 * 1024;
+
+function readHead(file: string, bytes: number): string {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    const n = readSync(fd, buf, 0, bytes, 0);
+    return buf.subarray(0, n).toString('latin1');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function dateHeader(mail: ParsedMail): Date | null {
   const v = mail.headers['date'];
   if (!v) return null;
@@ -245,6 +343,4 @@ function dateHeader(mail: ParsedMail): Date | null {
   return Number.isNaN(d.getTime()) ? null : d;
 }
 
-export function domainOf(address: string): string {
-  return address.split('@')[1] ?? 'localhost';
-}
+export { domainOf };

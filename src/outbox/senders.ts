@@ -33,6 +33,11 @@ function toNodemailer(from: string, m: OutboxRow): SendMailOptions {
     inReplyTo,
     references,
     headers,
+    attachments: (m.attachments ?? []).map((a) => ({
+      filename: a.filename,
+      contentType: a.contentType,
+      content: Buffer.from(a.content, 'base64'),
+    })),
   };
 }
 

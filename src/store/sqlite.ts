@@ -4,6 +4,7 @@ import Database, { type Database as Db } from 'better-sqlite3';
 import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { migrate } from './migrate.js';
+import type { MailAttachment } from '../core/reminder.js';
 import type { MaterialDecision } from '../core/types.js';
 
 export interface MessageRecord {
@@ -38,6 +39,8 @@ export interface OutboxMail {
   html: string;
   headers: Record<string, string>;
   mailMessageId: string;
+  /** Files sent with the mail (the weekly summary's CSV); none for receipts. */
+  attachments?: MailAttachment[];
 }
 
 export interface OutboxRow extends OutboxMail {
@@ -202,6 +205,40 @@ export class SqliteStore {
     return new Set(rows.map((r) => r.item));
   }
 
+  /**
+   * Records that our mail with this Message-ID bounced and marks its recipient as failing.
+   * Returns the outbox row it matched, or null for a Message-ID we never sent.
+   */
+  recordBounce(
+    mailMessageId: string,
+    message: number,
+    at: Date,
+    reason: string,
+  ): { outbox: number; to: string } | null {
+    const row = this.db
+      .prepare('SELECT id, to_address FROM outbox WHERE mail_message_id = ?')
+      .get(mailMessageId) as { id: number; to_address: string } | undefined;
+    if (!row) return null;
+    const added = this.db
+      .prepare('INSERT OR IGNORE INTO bounces (outbox, message, address, at) VALUES (?, ?, ?, ?)')
+      .run(row.id, message, row.to_address, at.toISOString()).changes;
+    if (added) {
+      this.db
+        .prepare(
+          `INSERT INTO failing_addresses (address, since, bounces, last_reason) VALUES (?, ?, 1, ?)
+           ON CONFLICT(address) DO UPDATE SET bounces = bounces + 1, last_reason = excluded.last_reason`,
+        )
+        .run(row.to_address, at.toISOString(), reason);
+    }
+    return { outbox: row.id, to: row.to_address };
+  }
+
+  isFailing(address: string): boolean {
+    return !!this.db
+      .prepare('SELECT 1 FROM failing_addresses WHERE address = ?')
+      .get(address.toLowerCase());
+  }
+
   /** Receipts queued to an address since a time, for the per-sender cap. */
   receiptsSince(to: string, since: Date): number {
     const row = this.db
@@ -217,8 +254,8 @@ export class SqliteStore {
     const r = this.db
       .prepare(
         `INSERT OR IGNORE INTO outbox (dedupe_key, kind, message, to_address, subject, text, html, headers,
-           mail_message_id, status, next_attempt_at, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+           attachments, mail_message_id, status, next_attempt_at, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
       )
       .run(
         mail.dedupeKey,
@@ -229,6 +266,7 @@ export class SqliteStore {
         mail.text,
         mail.html,
         JSON.stringify(mail.headers),
+        JSON.stringify(mail.attachments ?? []),
         mail.mailMessageId,
         now.toISOString(),
         now.toISOString(),
@@ -241,7 +279,7 @@ export class SqliteStore {
     return this.transaction(() => {
       const rows = this.db
         .prepare(
-          `SELECT id, dedupe_key, kind, to_address, subject, text, html, headers, mail_message_id, attempts
+          `SELECT id, dedupe_key, kind, to_address, subject, text, html, headers, attachments, mail_message_id, attempts
            FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
         )
         .all(now.toISOString(), limit) as {
@@ -253,6 +291,7 @@ export class SqliteStore {
         text: string;
         html: string;
         headers: string;
+        attachments: string;
         mail_message_id: string;
         attempts: number;
       }[];
@@ -269,6 +308,7 @@ export class SqliteStore {
         text: r.text,
         html: r.html,
         headers: JSON.parse(r.headers) as Record<string, string>,
+        attachments: JSON.parse(r.attachments) as MailAttachment[],
         mailMessageId: r.mail_message_id,
         attempts: r.attempts + 1,
       }));

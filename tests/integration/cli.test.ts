@@ -7,7 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoSamples } from '../../src/demo/samples.js';
-import { cleanupDovecot, requireDovecot, startDovecot, type DovecotServer } from '../support/dovecot.js';
+import {
+  cleanupDovecot,
+  requireDovecot,
+  startDovecot,
+  type DovecotServer,
+} from '../support/dovecot.js';
 import { startSmtpServer, type SmtpCapture } from '../support/smtp.js';
 
 const run = promisify(execFile);
@@ -15,7 +20,9 @@ const BIN = fileURLToPath(new URL('../../bin/baosong', import.meta.url));
 
 async function baosong(args: string[], env: Record<string, string>) {
   try {
-    const r = await run(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+    const r = await run(process.execPath, [BIN, ...args], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -57,11 +64,16 @@ describe.skipIf(!requireDovecot())('bin/baosong', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     // pino JSON lines, one per decision.
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.filter((l) => l.event === 'intake.decision').length).toBeGreaterThanOrEqual(14);
     expect(lines.filter((l) => l.event === 'outbox.sent')).toHaveLength(10);
     await smtp.waitFor(10);
-    expect(smtp.messages.every((m) => m.parsed.from?.value[0]?.address === 'office@huiji.example')).toBe(true);
+    expect(
+      smtp.messages.every((m) => m.parsed.from?.value[0]?.address === 'office@huiji.example'),
+    ).toBe(true);
 
     const again = await baosong(['run', '--once'], env);
     expect(again.code).toBe(0);
@@ -72,20 +84,34 @@ describe.skipIf(!requireDovecot())('bin/baosong', () => {
     const materials = JSON.parse(m.stdout) as Record<string, unknown>[];
     expect(materials).toHaveLength(14);
     const first = materials.find((x) => x.filename === '大河路街道推行行政指导的意见.doc');
-    expect(first).toMatchObject({ unit: 'dahelu', item: '2.1', kind: 'file', confirmed: true, status: 'credited' });
+    expect(first).toMatchObject({
+      unit: 'dahelu',
+      item: '2.1',
+      kind: 'file',
+      confirmed: true,
+      status: 'credited',
+    });
     expect(first?.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(typeof first?.messageId).toBe('string');
     expect(typeof first?.reason).toBe('string');
-    expect(materials.find((x) => x.kind === 'link')).toMatchObject({ sha256: null, unit: 'renshe', item: '8.2' });
+    expect(materials.find((x) => x.kind === 'link')).toMatchObject({
+      sha256: null,
+      unit: 'renshe',
+      item: '8.2',
+    });
   });
 
   it('explain shows the decision without storing anything', async () => {
     const sample = demoSamples().find((s) => s.name.startsWith('04-'));
     const file = path.join(dir, 'sample.eml');
     writeFileSync(file, sample?.raw ?? '');
-    const r = await baosong(['explain', file, '--json'], { BAOSONG_DATA_DIR: path.join(dir, 'nothing-here') });
+    const r = await baosong(['explain', file, '--json'], {
+      BAOSONG_DATA_DIR: path.join(dir, 'nothing-here'),
+    });
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as { decision: { kind: string; materials: { item: string; reason: string }[] } };
+    const out = JSON.parse(r.stdout) as {
+      decision: { kind: string; materials: { item: string; reason: string }[] };
+    };
     expect(out.decision.kind).toBe('submission');
     expect(out.decision.materials.map((x) => x.item)).toEqual(['2.3', '6.3']);
     const text = await baosong(['explain', file], {});

@@ -79,7 +79,10 @@ describe('outbox', () => {
     smtp.setMode('permfail');
     await app.intake.ingest({ source: submission(2) });
     expect(await app.outbox.flush()).toEqual({ sent: 0, retry: 0, failed: 1 });
-    const row = app.store.db.prepare('SELECT status, last_error FROM outbox').get() as { status: string; last_error: string };
+    const row = app.store.db.prepare('SELECT status, last_error FROM outbox').get() as {
+      status: string;
+      last_error: string;
+    };
     expect(row.status).toBe('failed');
     expect(row.last_error).toMatch(/550/);
   });
@@ -98,9 +101,13 @@ describe('outbox', () => {
     for (let n = 10; n < 18; n++) await app.intake.ingest({ source: submission(n) });
     await app.outbox.flush();
     expect(smtp.messages).toHaveLength(5);
-    const replies = app.store.db.prepare(`SELECT reply FROM messages ORDER BY id`).all() as { reply: string }[];
+    const replies = app.store.db.prepare(`SELECT reply FROM messages ORDER BY id`).all() as {
+      reply: string;
+    }[];
     expect(replies.filter((r) => r.reply === 'queued')).toHaveLength(5);
-    expect(replies[7]?.reply).toMatch(/^suppressed: 一小时内已向 dahelu@huiji.example 发出 5 封回执/);
+    expect(replies[7]?.reply).toMatch(
+      /^suppressed: 一小时内已向 dahelu@huiji.example 发出 5 封回执/,
+    );
 
     clock.set(new Date(clock.now().getTime() + 61 * 60_000));
     await app.intake.ingest({ source: submission(30) });

@@ -189,3 +189,39 @@ describe('download links are material', () => {
     });
   });
 });
+
+describe('spoofed senders', () => {
+  const trusting = new Classifier({
+    items: config.checklist.items,
+    units: config.units,
+    ownAddress: config.from,
+    trustedAuthServIds: ['mx.sina.net'],
+  });
+  const withAuth = (ar: string) =>
+    trusting.classify(
+      mail({
+        headers: { 'authentication-results': ar },
+        subject: '大河路街道 五',
+        files: ['调研报告.doc'],
+      }),
+    );
+
+  it('GIVEN DMARC fails at the trusted server THEN nothing is credited, the material waits for review and no receipt goes out', () => {
+    const d = withAuth('mx.sina.net; dmarc=fail header.from=huiji.example; spf=fail');
+    if (d.kind !== 'submission') throw new Error(d.reason);
+    expect(d.unit).toMatchObject({ unit: 'dahelu', confirmed: false });
+    expect(d.unit.reason).toContain('dmarc=fail');
+    expect(d.materials.map((m) => m.status)).toEqual(['review']);
+    expect(d.reply).toEqual({ allowed: false, reason: '发件人身份校验未通过' });
+  });
+
+  it('GIVEN the checks pass THEN the unit is confirmed', () => {
+    const d = withAuth('mx.sina.net; dmarc=pass; spf=pass');
+    expect(d.kind === 'submission' && d.unit.confirmed).toBe(true);
+  });
+
+  it('GIVEN a failing header from a server we do not trust THEN it is ignored', () => {
+    const d = withAuth('attacker.example; dmarc=fail');
+    expect(d.kind === 'submission' && d.unit.confirmed).toBe(true);
+  });
+});

@@ -503,3 +503,22 @@ describe('parsing details', () => {
     expect(DEFAULT_TEXT).not.toMatch(/^\s*password\s*:/m);
   });
 });
+
+describe('trust.authservIds', () => {
+  it('defaults to trusting no Authentication-Results header', () => {
+    expect(parseConfig(DEFAULT_TEXT, 'default.yaml', {}).trust.authservIds).toEqual([]);
+  });
+
+  it('takes server names, lower-cased', () => {
+    const text = DEFAULT_TEXT.replace('  authservIds: []', '  authservIds: [MX.Sina.net]');
+    expect(parseConfig(text, 'c.yaml', {}).trust.authservIds).toEqual(['mx.sina.net']);
+  });
+
+  it('names the key when a value is not a server name', () => {
+    const text = DEFAULT_TEXT.replace(
+      '  authservIds: []',
+      "  authservIds: ['mx.sina.net; dmarc=pass']",
+    );
+    expect(() => parseConfig(text, 'c.yaml', {})).toThrow(/trust\.authservIds\[0\]/);
+  });
+});
