@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The command line. Each command: load config, build the app at the composition root, run
 // one use case, print for a person (or JSON for a program), exit with a meaningful code.
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -222,7 +222,6 @@ registerOfficeCommands(program, {
 
 class UsageError extends Error {}
 
-program.addOption(new Option('--no-color', 'plain output'));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof UsageError || err instanceof LockError) {
