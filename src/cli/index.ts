@@ -2,7 +2,7 @@
 // The command line. Each command: load config, build the app at the composition root, run
 // one use case, print for a person (or JSON for a program), exit with a meaningful code.
 import { Command } from 'commander';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { displayCode } from '../core/codes.js';
@@ -13,6 +13,8 @@ import { defaultParseWorkers } from '../intake/parse-pool.js';
 import { createLogger } from '../log.js';
 import { buildApp, classifierFor } from '../main.js';
 import { LockError, lockDataDir } from '../store/lock.js';
+import { ReviewStore, type LearnedAddress } from '../store/review-store.js';
+import { SqliteStore } from '../store/sqlite.js';
 import { CHINESE_WORKDAYS } from '../core/workdays.js';
 import { CronScheduler } from '../schedule/cron.js';
 import { reminderJobs } from '../schedule/reminders.js';
@@ -147,7 +149,7 @@ program
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'baosong-explain-'));
     try {
       const mail = await parseMessageFile(file, { filesDir: tmp, tmpDir: tmp });
-      const decision = classifierFor(cfg).classify(mail);
+      const decision = classifierFor(cfg, learnedAddresses(cfg)).classify(mail);
       const result = {
         file,
         messageId: mail.messageId,
@@ -189,6 +191,18 @@ program
     }
   });
 
+/** Addresses confirmed in review, if a database exists; explain itself never creates one. */
+function learnedAddresses(cfg: Config): LearnedAddress[] {
+  const file = path.join(cfg.dataDir, 'baosong.db');
+  if (!existsSync(file)) return [];
+  const store = new SqliteStore(file);
+  try {
+    return new ReviewStore(store.db).learnedAddresses();
+  } finally {
+    store.close();
+  }
+}
+
 function stripPaths<T>(v: T): T {
   return JSON.parse(JSON.stringify(v, (k, val: unknown) => (k === 'path' ? undefined : val))) as T;
 }
@@ -221,7 +235,6 @@ registerOfficeCommands(program, {
 });
 
 class UsageError extends Error {}
-
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof UsageError || err instanceof LockError) {

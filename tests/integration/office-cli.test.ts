@@ -179,6 +179,15 @@ describe('office commands over a database filled by `import`', () => {
       addresses: { address: string; source: string; learnedBy?: string }[];
       items: string[];
     }[];
+    // explain reads the addresses learned in review too.
+    const qqMail = demoSamples().find((x) => x.name.startsWith('06-'));
+    const eml = path.join(dir, 'qq-again.eml');
+    writeFileSync(eml, qqMail?.raw ?? '');
+    const ex = JSON.parse((await baosong(['explain', eml, '--json'], env)).stdout) as {
+      decision: { unit: { unit: string; confirmed: boolean } };
+    };
+    expect(ex.decision.unit).toMatchObject({ unit: 'yingbinlu', confirmed: true });
+
     const ybl = u.find((x) => x.code === 'yingbinlu');
     expect(ybl?.addresses).toEqual([
       { address: 'yingbinlu@huiji.example', source: 'config' },
