@@ -54,12 +54,12 @@ export function outstandingItems(
   return out.sort((a, b) => a.due.getTime() - b.due.getTime());
 }
 
-function itemLabel(items: readonly Item[], code: string | null): string {
+export function itemLabel(items: readonly Item[], code: string | null): string {
   const item = items.find((i) => i.code === code);
   return item ? `${displayCode(item.code)} ${item.title}` : '';
 }
 
-function escapeHtml(s: string): string {
+export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
@@ -86,7 +86,7 @@ export function receiptText(r: ReceiptInput): MailText {
         ? `回执：已收到${r.unit?.name ?? ''}报送材料${r.materials.length}件`
         : `回执：已收到报送材料${r.materials.length}件，其中${review}件待人工确认`;
 
-  const lines: { text: string; html: string }[] = r.materials.map((m, i) => {
+  const lines = r.materials.map((m, i) => {
     const name =
       m.kind === 'link'
         ? `下载链接 ${m.filename}${m.accessCode ? `（提取码 ${m.accessCode}）` : ''}`
@@ -100,10 +100,7 @@ export function receiptText(r: ReceiptInput): MailText {
         : m.item
           ? `→ ${itemLabel(r.items, m.item)}（待确认）`
           : '→ 待人工确认';
-    return {
-      text: `${i + 1}. ${name}\n   ${where}`,
-      html: `<li>${escapeHtml(name)}<br><b>${escapeHtml(where)}</b></li>`,
-    };
+    return materialLine(i + 1, name, where);
   });
 
   const notes: string[] = [];
@@ -125,49 +122,82 @@ export function receiptText(r: ReceiptInput): MailText {
     );
   }
 
-  // A phone screen holds a handful of lines: what is late or due soon, then a count of the rest.
-  const owed = r.unit ? outstandingItems(r.unit, r.items, r.submitted, r.now, r.year, tz) : [];
+  const owedLines = r.unit ? owedSection(r.unit, r) : [];
+  const received = formatDateTime(r.receivedAt, tz);
+  const intro = `${who}：\n您于${received}发送的邮件“${oneLine(r.subject) || '（无主题）'}”已收到，登记如下：`;
+  const { text, html } = layoutReceipt({ intro, lines, notes, owed: owedLines, office: r.office });
+  return { subject: oneLine(subject, 80), text, html };
+}
+
+export interface MailLine {
+  text: string;
+  html: string;
+}
+
+/** One material: its name, and where it stands on the next line (phones wrap long lines). */
+export function materialLine(n: number, name: string, where: string): MailLine {
+  return {
+    text: `${n}. ${name}\n   ${where}`,
+    html: `<li>${escapeHtml(name)}<br><b>${escapeHtml(where)}</b></li>`,
+  };
+}
+
+/**
+ * What the unit still owes: a phone screen holds a handful of lines, so what is late or due
+ * within RECEIPT_OWED_WINDOW_DAYS, then a count of the rest.
+ */
+export function owedSection(
+  unit: Unit,
+  r: Pick<ReceiptInput, 'items' | 'submitted' | 'now' | 'year' | 'timeZone'>,
+): MailLine[] {
+  const tz = r.timeZone;
+  const owed = outstandingItems(unit, r.items, r.submitted, r.now, r.year, tz);
   const horizon = r.now.getTime() + RECEIPT_OWED_WINDOW_DAYS * 86_400_000;
   const soon = owed.filter((o) => o.due.getTime() <= horizon);
-  const later = owed.length - soon.length;
-  const owedLines = soon.map((o) => {
+  const lines = soon.map((o) => {
     const t = `${displayCode(o.item.code)} ${oneLine(o.item.title, 18)}：${formatDay(o.due, tz)}前${o.overdue ? '（已逾期）' : ''}`;
     return {
       text: `· ${t}`,
       html: `<li${o.overdue ? ' style="color:#b00"' : ''}>${escapeHtml(t)}</li>`,
     };
   });
+  const later = owed.length - soon.length;
   if (later > 0) {
     const t = `另有${later}项截止日期在${RECEIPT_OWED_WINDOW_DAYS}天以后`;
-    owedLines.push({ text: `· ${t}`, html: `<li>${escapeHtml(t)}</li>` });
+    lines.push({ text: `· ${t}`, html: `<li>${escapeHtml(t)}</li>` });
   }
+  return lines;
+}
 
-  const received = formatDateTime(r.receivedAt, tz);
-  const intro = `${who}：\n您于${received}发送的邮件“${oneLine(r.subject) || '（无主题）'}”已收到，登记如下：`;
-  const footer = `${r.office}\n（系统自动回执，请勿回复本邮件）`;
-
+/** The receipt's shape, in text and in HTML sized for a phone. */
+export function layoutReceipt(p: {
+  intro: string;
+  lines: MailLine[];
+  notes: string[];
+  owed: MailLine[];
+  office: string;
+}): { text: string; html: string } {
+  const footer = `${p.office}\n（系统自动回执，请勿回复本邮件）`;
   const text = [
-    intro,
+    p.intro,
     '',
-    ...lines.map((l) => l.text),
-    ...(notes.length ? ['', ...notes] : []),
-    ...(owedLines.length ? ['', '尚未报送的事项：', ...owedLines.map((l) => l.text)] : []),
+    ...p.lines.map((l) => l.text),
+    ...(p.notes.length ? ['', ...p.notes] : []),
+    ...(p.owed.length ? ['', '尚未报送的事项：', ...p.owed.map((l) => l.text)] : []),
     '',
     footer,
     '',
   ].join('\n');
-
   const html = [
     '<div style="font-size:15px;line-height:1.6;max-width:600px">',
-    `<p>${escapeHtml(intro).replace('\n', '<br>')}</p>`,
-    `<ol style="padding-left:1.2em">${lines.map((l) => l.html).join('')}</ol>`,
-    ...notes.map((n) => `<p>${escapeHtml(n)}</p>`),
-    owedLines.length
-      ? `<p>尚未报送的事项：</p><ul style="padding-left:1.2em">${owedLines.map((l) => l.html).join('')}</ul>`
+    `<p>${escapeHtml(p.intro).replace('\n', '<br>')}</p>`,
+    `<ol style="padding-left:1.2em">${p.lines.map((l) => l.html).join('')}</ol>`,
+    ...p.notes.map((n) => `<p>${escapeHtml(n)}</p>`),
+    p.owed.length
+      ? `<p>尚未报送的事项：</p><ul style="padding-left:1.2em">${p.owed.map((l) => l.html).join('')}</ul>`
       : '',
     `<p style="color:#666">${escapeHtml(footer).replace('\n', '<br>')}</p>`,
     '</div>',
   ].join('\n');
-
-  return { subject: oneLine(subject, 80), text, html };
+  return { text, html };
 }

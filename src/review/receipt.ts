@@ -1,9 +1,14 @@
 // The corrected receipt a unit gets after a clerk's decision: every material of the original
 // mail with where it now stands. Pure, like core/receipt.ts, whose owed-items list it reuses.
-import { displayCode } from '../core/codes.js';
-import { formatDateTime, formatDay } from '../core/deadlines.js';
-import { RECEIPT_OWED_WINDOW_DAYS } from '../core/limits.js';
-import { oneLine, outstandingItems, type MailText } from '../core/receipt.js';
+import { formatDateTime } from '../core/deadlines.js';
+import {
+  itemLabel,
+  layoutReceipt,
+  materialLine,
+  oneLine,
+  owedSection,
+  type MailText,
+} from '../core/receipt.js';
 import type { Item, Unit } from '../core/types.js';
 
 export interface CorrectedReceiptInput {
@@ -29,10 +34,6 @@ export interface CorrectedReceiptInput {
   now: Date;
 }
 
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 export function correctedReceiptText(r: CorrectedReceiptInput): MailText {
   const tz = r.timeZone;
   const who = r.unit ? r.unit.name : '报送单位';
@@ -42,10 +43,6 @@ export function correctedReceiptText(r: CorrectedReceiptInput): MailText {
     `更正回执：${r.unit?.name ?? ''}报送材料${r.materials.length}件已核对` +
     (rejected ? `，其中${rejected}件未计入` : waiting ? `，其中${waiting}件仍待确认` : '');
 
-  const label = (code: string | null) => {
-    const item = r.items.find((i) => i.code === code);
-    return item ? `${displayCode(item.code)} ${item.title}` : '';
-  };
   const lines = r.materials.map((m, i) => {
     const name =
       m.kind === 'link'
@@ -53,14 +50,11 @@ export function correctedReceiptText(r: CorrectedReceiptInput): MailText {
         : m.filename || '（无文件名）';
     const where =
       m.status === 'credited'
-        ? `→ ${label(m.item)}`
+        ? `→ ${itemLabel(r.items, m.item)}`
         : m.status === 'rejected'
           ? `→ 未计入${m.note ? `：${oneLine(m.note, 80)}` : ''}`
           : '→ 仍待人工确认';
-    return {
-      text: `${i + 1}. ${name}\n   ${where}`,
-      html: `<li>${escapeHtml(name)}<br><b>${escapeHtml(where)}</b></li>`,
-    };
+    return materialLine(i + 1, name, where);
   });
 
   const notes: string[] = [];
@@ -70,38 +64,8 @@ export function correctedReceiptText(r: CorrectedReceiptInput): MailText {
     );
   if (rejected) notes.push('未计入的材料如有疑问，请与办公室联系，或更正后重新发送。');
 
-  const owed = r.unit ? outstandingItems(r.unit, r.items, r.submitted, r.now, r.year, tz) : [];
-  const horizon = r.now.getTime() + RECEIPT_OWED_WINDOW_DAYS * 86_400_000;
-  const soon = owed.filter((o) => o.due.getTime() <= horizon);
-  const owedLines = soon.map(
-    (o) =>
-      `${displayCode(o.item.code)} ${oneLine(o.item.title, 18)}：${formatDay(o.due, tz)}前${o.overdue ? '（已逾期）' : ''}`,
-  );
-  if (owed.length > soon.length)
-    owedLines.push(`另有${owed.length - soon.length}项截止日期在${RECEIPT_OWED_WINDOW_DAYS}天以后`);
-
+  const owed = r.unit ? owedSection(r.unit, r) : [];
   const intro = `${who}：\n您于${formatDateTime(r.receivedAt, tz)}发送的邮件“${oneLine(r.subject) || '（无主题）'}”，工作人员已核对，登记更正如下：`;
-  const footer = `${r.office}\n（系统自动回执，请勿回复本邮件）`;
-  const text = [
-    intro,
-    '',
-    ...lines.map((l) => l.text),
-    ...(notes.length ? ['', ...notes] : []),
-    ...(owedLines.length ? ['', '尚未报送的事项：', ...owedLines.map((l) => `· ${l}`)] : []),
-    '',
-    footer,
-    '',
-  ].join('\n');
-  const html = [
-    '<div style="font-size:15px;line-height:1.6;max-width:600px">',
-    `<p>${escapeHtml(intro).replace('\n', '<br>')}</p>`,
-    `<ol style="padding-left:1.2em">${lines.map((l) => l.html).join('')}</ol>`,
-    ...notes.map((n) => `<p>${escapeHtml(n)}</p>`),
-    owedLines.length
-      ? `<p>尚未报送的事项：</p><ul style="padding-left:1.2em">${owedLines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>`
-      : '',
-    `<p style="color:#666">${escapeHtml(footer).replace('\n', '<br>')}</p>`,
-    '</div>',
-  ].join('\n');
+  const { text, html } = layoutReceipt({ intro, lines, notes, owed, office: r.office });
   return { subject: oneLine(subject, 80), text, html };
 }

@@ -13,6 +13,7 @@ import {
   startDovecot,
   type DovecotServer,
 } from '../support/dovecot.js';
+import { serverEnv } from '../support/env.js';
 import { startSmtpServer, type SmtpCapture } from '../support/smtp.js';
 
 const run = promisify(execFile);
@@ -40,17 +41,8 @@ describe.skipIf(!requireDovecot())('bin/baosong', () => {
     [imap, smtp] = await Promise.all([startDovecot(), startSmtpServer()]);
     dir = mkdtempSync(path.join(os.tmpdir(), 'baosong-cli-'));
     env = {
-      BAOSONG_IMAP_HOST: imap.host,
-      BAOSONG_IMAP_PORT: String(imap.port),
-      BAOSONG_IMAP_TLS: 'false',
-      BAOSONG_IMAP_USER: imap.user,
-      BAOSONG_IMAP_PASSWORD: imap.password,
-      BAOSONG_SMTP_HOST: smtp.host,
-      BAOSONG_SMTP_PORT: String(smtp.port),
-      BAOSONG_SMTP_TLS: 'false',
-      BAOSONG_SMTP_PASSWORD: 'secret',
+      ...serverEnv(imap, smtp, path.join(dir, 'data')),
       BAOSONG_FROM: 'office@huiji.example',
-      BAOSONG_DATA_DIR: path.join(dir, 'data'),
     };
   });
   afterAll(async () => {

@@ -19,6 +19,7 @@ import {
   startDovecot,
   type DovecotServer,
 } from '../support/dovecot.js';
+import { serverEnv } from '../support/env.js';
 import { startSmtpServer, type SmtpCapture } from '../support/smtp.js';
 
 const BIN = fileURLToPath(new URL('../../bin/baosong', import.meta.url));
@@ -63,16 +64,7 @@ describe.skipIf(!requireDovecot())('the daemon in operation', () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'baosong-daemon-'));
     env = {
       PATH: process.env.PATH ?? '',
-      BAOSONG_IMAP_HOST: imap.host,
-      BAOSONG_IMAP_PORT: String(imap.port),
-      BAOSONG_IMAP_TLS: 'false',
-      BAOSONG_IMAP_USER: imap.user,
-      BAOSONG_IMAP_PASSWORD: imap.password,
-      BAOSONG_SMTP_HOST: smtp.host,
-      BAOSONG_SMTP_PORT: String(smtp.port),
-      BAOSONG_SMTP_TLS: 'false',
-      BAOSONG_SMTP_PASSWORD: 'secret',
-      BAOSONG_DATA_DIR: path.join(dir, 'data'),
+      ...serverEnv(imap, smtp, path.join(dir, 'data')),
     };
   });
   afterAll(async () => {

@@ -17,6 +17,7 @@ import {
   startDovecot,
   type DovecotServer,
 } from '../support/dovecot.js';
+import { serverEnv } from '../support/env.js';
 import { startSmtpServer, type SmtpCapture } from '../support/smtp.js';
 
 const log = createLogger('silent', false);
@@ -40,17 +41,7 @@ describe.skipIf(!requireDovecot())('intake from a real IMAP mailbox', () => {
     smtp.clear();
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'baosong-it-'));
     config = loadConfig(DEFAULT_CONFIG_PATH, {
-      BAOSONG_IMAP_HOST: imap.host,
-      BAOSONG_IMAP_PORT: String(imap.port),
-      BAOSONG_IMAP_TLS: 'false',
-      BAOSONG_IMAP_USER: imap.user,
-      BAOSONG_IMAP_PASSWORD: imap.password,
-      BAOSONG_SMTP_HOST: smtp.host,
-      BAOSONG_SMTP_PORT: String(smtp.port),
-      BAOSONG_SMTP_TLS: 'false',
-      BAOSONG_SMTP_USER: 'hifz9199@sina.com',
-      BAOSONG_SMTP_PASSWORD: 'x',
-      BAOSONG_DATA_DIR: dataDir,
+      ...serverEnv(imap, smtp, dataDir),
     });
   });
   afterEach(async () => {

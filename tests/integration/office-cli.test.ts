@@ -18,6 +18,7 @@ import {
   startDovecot,
   type DovecotServer,
 } from '../support/dovecot.js';
+import { serverEnv } from '../support/env.js';
 import { startSmtpServer, type SmtpCapture } from '../support/smtp.js';
 
 const run = promisify(execFile);
@@ -536,16 +537,7 @@ describe.skipIf(!requireDovecot())('check against a real Dovecot and SMTP server
       await imap.append(s.raw, { internalDate: s.receivedAt });
     dir = mkdtempSync(path.join(os.tmpdir(), 'baosong-check-'));
     env = {
-      BAOSONG_IMAP_HOST: imap.host,
-      BAOSONG_IMAP_PORT: String(imap.port),
-      BAOSONG_IMAP_TLS: 'false',
-      BAOSONG_IMAP_USER: imap.user,
-      BAOSONG_IMAP_PASSWORD: imap.password,
-      BAOSONG_SMTP_HOST: smtp.host,
-      BAOSONG_SMTP_PORT: String(smtp.port),
-      BAOSONG_SMTP_TLS: 'false',
-      BAOSONG_SMTP_PASSWORD: 'secret',
-      BAOSONG_DATA_DIR: path.join(dir, 'data'),
+      ...serverEnv(imap, smtp, path.join(dir, 'data')),
     };
   });
   afterAll(async () => {
