@@ -25,6 +25,9 @@ import type { Intake, IntakeResult, Prepared } from './pipeline.js';
  * raw/; bigger ones are streamed (imapflow holds a whole FETCH body in memory). Mail with
  * ordinary attachments is well below it; a 50 MB attachment is streamed. */
 export const WHOLE_FETCH_MAX_BYTES = 4 * 1024 * 1024;
+/** Bytes asked for by one batch FETCH at most: the server sends it all at once, and what the
+ * pipeline has not taken yet waits in memory. */
+export const FETCH_BATCH_BYTES = 8 * 1024 * 1024;
 /** Messages recorded in one transaction: one commit, and one flush to disk (a few ms, during
  * which nothing else runs), for this many instead of one each. A crash loses at most the
  * group, which the next run does again. */
@@ -32,7 +35,7 @@ export const COMMIT_GROUP = 16;
 /** Messages downloaded, stored, parsed or waiting to be recorded at once during a catch-up:
  * room for a commit group plus enough to keep every parser thread busy meanwhile. Each holds
  * at most WHOLE_FETCH_MAX_BYTES until its raw file is written, then its parse result. */
-export const PIPELINE_DEPTH = Number(process.env.BENCH_DEPTH ?? 48);
+export const PIPELINE_DEPTH = 48;
 
 export interface ImapSettings {
   host: string;
@@ -326,8 +329,7 @@ export class ImapSource {
       try {
         if (group.length) results.push(...intake.record(group));
       } catch (err) {
-        failure = { uid: inFlight[0]?.uid ?? 0, err };
-        failure.uid = group[0]?.arrival.ref?.uid ?? failure.uid;
+        failure = { uid: group[0]?.arrival.ref?.uid ?? 0, err };
       }
       if (failure) {
         // The connection broke or the disk failed: stop here, nothing recorded for this UID
@@ -355,19 +357,37 @@ export class ImapSource {
           await drain();
           continue;
         }
-        const byUid = new Map(batch.map((m) => [m.uid, m]));
-        for await (const { uid, source } of box.sources(batch.map((m) => m.uid))) {
-          const m = byUid.get(uid);
-          if (!m) continue; // not asked for (a server sending more than asked)
-          byUid.delete(uid);
+        // Taken in UID order whatever order the server answers in: one that comes early
+        // waits (the batch is at most FETCH_BATCH_BYTES).
+        const early = new Map<number, Buffer>();
+        let next = 0;
+        const take = async (m: NewMessage, source: Buffer) => {
           start(m, Readable.from([source]));
           if (inFlight.length >= PIPELINE_DEPTH) await settle(COMMIT_GROUP);
+        };
+        for await (const { uid, source } of box.sources(batch.map((m) => m.uid))) {
+          // not asked for, or twice (a server answering more than it was asked)
+          if (!batch.some((m) => m.uid === uid) || early.has(uid)) continue;
+          early.set(uid, source);
+          for (let m = batch[next]; m && early.has(m.uid); m = batch[++next]) {
+            const bytes = early.get(m.uid)!;
+            early.delete(m.uid);
+            await take(m, bytes);
+          }
           if (this.stopped) break;
         }
-        if (byUid.size > 0 && !this.stopped)
+        // The FETCH is over: a UID it did not answer for was expunged meanwhile.
+        const gone: number[] = [];
+        for (; next < batch.length && !this.stopped; next++) {
+          const m = batch[next]!;
+          const bytes = early.get(m.uid);
+          if (bytes) await take(m, bytes);
+          else gone.push(m.uid);
+        }
+        if (gone.length > 0)
           log.warn(
-            { event: 'imap.gone', uids: [...byUid.keys()] },
-            'messages expunged before they could be fetched',
+            { event: 'imap.gone', uids: gone },
+            'messages expunged before they were fetched',
           );
       }
       await drain();
@@ -386,25 +406,29 @@ export class ImapSource {
 
 /**
  * The fresh messages in UID order, cut into batches fetched by one FETCH: runs of up to
- * FETCH_BATCH small messages; a message above WHOLE_FETCH_MAX_BYTES is a batch of its own.
+ * FETCH_BATCH small messages and FETCH_BATCH_BYTES; a message above WHOLE_FETCH_MAX_BYTES is a
+ * batch of its own (streamed).
  */
 export function batches(fresh: readonly NewMessage[]): NewMessage[][] {
   const out: NewMessage[][] = [];
   let run: NewMessage[] = [];
+  let bytes = 0;
+  const cut = () => {
+    if (run.length) out.push(run);
+    run = [];
+    bytes = 0;
+  };
   for (const m of fresh) {
     if (m.size > WHOLE_FETCH_MAX_BYTES) {
-      if (run.length) out.push(run);
+      cut();
       out.push([m]);
-      run = [];
       continue;
     }
+    if (run.length >= FETCH_BATCH || (run.length > 0 && bytes + m.size > FETCH_BATCH_BYTES)) cut();
     run.push(m);
-    if (run.length >= FETCH_BATCH) {
-      out.push(run);
-      run = [];
-    }
+    bytes += m.size;
   }
-  if (run.length) out.push(run);
+  cut();
   return out;
 }
 

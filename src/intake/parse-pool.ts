@@ -1,5 +1,5 @@
 // Parsing in worker threads. Parsing is the cost of intake (MIME splitting, base64, charset
-// decoding, hashing and writing the attachments: about fifteen times the download of the same
+// decoding, hashing and writing the attachments: more than ten times the download of the same
 // mail), and one JavaScript thread uses one core. The pool runs parseMessageFile in worker
 // threads, so every core parses while the main thread downloads and records; its `parse` is
 // the Parser that Intake takes (pipeline.ts).
@@ -19,18 +19,23 @@ import type { ParseOptions } from './mime.js';
 
 const ROLE = 'baosong-parse-worker';
 
-/** Jobs one thread works on at once: a parse waits on the disk (attachments are written as
- * they are decoded), so a second job keeps the core busy meanwhile. */
-const JOBS_PER_WORKER = 2;
+/** Jobs one thread works on at once: a parse waits on the disk now and then (attachments are
+ * written as they are decoded), and another job keeps the core busy meanwhile. */
+const JOBS_PER_WORKER = 3;
 /** A job still running this long after its parse timeout means the thread is stuck (a
  * synchronous loop never lets the timeout fire): the thread is ended. */
 const STUCK_GRACE_MS = 15_000;
 const DEFAULT_PARSE_TIMEOUT_MS = 120_000;
-/** A thread's young generation (MB). V8 lets each heap's young generation grow to ~48 MB
- * before it collects, which is what a parse allocates in a moment (stream chunks, MIME lines)
- * and drops right away; three threads holding that much each would double the daemon's memory
- * for nothing. Collecting it more often costs a few percent of parse time. */
-const WORKER_YOUNG_GENERATION_MB = Number(process.env.BENCH_YOUNG_MB ?? 8);
+/** A thread's young generation (MB). V8 lets it grow to ~48 MB before it collects, and a
+ * parse allocates that much in a moment (stream chunks, MIME lines) and drops it right away;
+ * measured, 8 MB costs no parse time and keeps ~30 MB per thread out of the daemon's RSS. */
+const WORKER_YOUNG_GENERATION_MB = 8;
+/** A thread's old generation (MB). Without a bound V8 lets a parse thread's heap grow to
+ * ~60 MB of garbage before it collects; with one it collects at ~20 MB. It is far above what
+ * one parse needs (bodies are cut at 8 MB, attachments are streamed, winmail.dat has its own
+ * thread); threads that run out anyway are replaced and their mails parsed again one at a
+ * time (see died()). */
+const WORKER_OLD_GENERATION_MB = 256;
 
 interface Job {
   id: number;
@@ -38,7 +43,8 @@ interface Job {
   opts: ParseOptions;
 }
 
-type Reply = { id: number; ok: true; mail: ParsedMail } | { id: number; ok: false; message: string };
+type Reply =
+  { id: number; ok: true; mail: ParsedMail } | { id: number; ok: false; message: string };
 
 interface Pending extends Job {
   resolve(mail: ParsedMail): void;
@@ -57,9 +63,13 @@ interface Slot {
   solo: boolean;
 }
 
-/** Threads for a daemon on this machine: one per core (the main thread mostly waits on I/O). */
+/**
+ * Parse threads for the daemon: one per core but one. The main thread has its own third of
+ * the work (IMAP, hashing and writing the raw mail, SQLite, receipts); on two cores a second
+ * parse thread measured no faster and used 20% more CPU and ~40 MB more memory.
+ */
 export function defaultParseWorkers(): number {
-  return Math.max(1, Math.min(os.availableParallelism(), 8));
+  return Math.max(1, Math.min(os.availableParallelism() - 1, 8));
 }
 
 /**
@@ -78,9 +88,9 @@ function workerEntry(): URL {
 }
 
 export interface ParsePoolOptions {
-  /** Threads (default: one per core). */
+  /** Threads (default: defaultParseWorkers()). */
   workers?: number;
-  /** Jobs per thread at once (default 2). */
+  /** Jobs per thread at once (default 3). */
   jobsPerWorker?: number;
   /** Called when a thread dies, for the log. */
   onWorkerDeath?: (reason: string, jobs: number) => void;
@@ -105,7 +115,14 @@ export class ParsePool {
   readonly parse = (rawPath: string, opts: ParseOptions): Promise<ParsedMail> => {
     if (this.closed) return Promise.reject(new Error('the parse pool is closed'));
     return new Promise<ParsedMail>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, rawPath, opts: { ...opts }, resolve, reject, crashes: 0 });
+      this.queue.push({
+        id: this.nextId++,
+        rawPath,
+        opts: { ...opts },
+        resolve,
+        reject,
+        crashes: 0,
+      });
       this.dispatch();
     });
   };
@@ -140,7 +157,18 @@ export class ParsePool {
       p.timer = setTimeout(() => this.kill(slot, `a parse ran over ${limit} ms`), limit);
       p.timer.unref();
       slot.worker.ref();
-      slot.worker.postMessage({ id: p.id, rawPath: p.rawPath, opts: p.opts } satisfies Job);
+      try {
+        slot.worker.postMessage({ id: p.id, rawPath: p.rawPath, opts: p.opts } satisfies Job);
+      } catch (err) {
+        // options that cannot cross to a thread (a function, say): this job's error only
+        slot.jobs.delete(p.id);
+        clearTimeout(p.timer);
+        if (slot.jobs.size === 0) {
+          slot.solo = false;
+          slot.worker.unref();
+        }
+        p.reject(err as Error);
+      }
     }
   }
 
@@ -160,7 +188,10 @@ export class ParsePool {
   private spawn(): Slot {
     const worker = new Worker(this.entry, {
       workerData: { role: ROLE },
-      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+      resourceLimits: {
+        maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB,
+        maxOldGenerationSizeMb: WORKER_OLD_GENERATION_MB,
+      },
     });
     const slot: Slot = { worker, jobs: new Map(), dead: false, solo: false };
     worker.on('message', (r: Reply) => {

@@ -37,7 +37,8 @@ export interface Arrival {
 
 /** An arrival whose raw bytes are stored and whose parse is done (Intake.prepare). */
 export interface Prepared {
-  arrival: Arrival;
+  /** The arrival without its source stream, which is consumed (and its bytes let go). */
+  arrival: Omit<Arrival, 'source'>;
   raw: StoredFile;
   /** null: bytes already recorded (not parsed again), or the parse failed (`error`). */
   mail: ParsedMail | null;
@@ -85,9 +86,10 @@ export class Intake {
   async prepare(a: Arrival): Promise<Prepared> {
     const { store, data, config } = this.deps;
     const raw = await data.storeRaw(a.source);
+    const { source: _consumed, ...arrival } = a;
     // Known bytes are not parsed again (record() checks again, in case an arrival prepared
     // beside this one was the same mail).
-    if (store.findMessage(raw.sha256, null) !== null) return { arrival: a, raw, mail: null };
+    if (store.findMessage(raw.sha256, null) !== null) return { arrival, raw, mail: null };
     try {
       // Loaded on first use: with a parse pool the parser lives in its threads only.
       const parse = this.deps.parse ?? (await import('./mime.js')).parseMessageFile;
@@ -97,9 +99,9 @@ export class Intake {
         maxAttachmentBytes: config.limits.maxAttachmentMb * MB,
         maxMessageBytes: config.limits.maxMessageMb * MB,
       });
-      return { arrival: a, raw, mail };
+      return { arrival, raw, mail };
     } catch (err) {
-      return { arrival: a, raw, mail: null, error: err as Error };
+      return { arrival, raw, mail: null, error: err as Error };
     }
   }
 
@@ -110,9 +112,7 @@ export class Intake {
    */
   record(prepared: readonly Prepared[]): IntakeResult[] {
     const logs: (() => void)[] = [];
-    const results = this.deps.store.transaction(() =>
-      prepared.map((p) => this.recordOne(p, logs)),
-    );
+    const results = this.deps.store.transaction(() => prepared.map((p) => this.recordOne(p, logs)));
     for (const l of logs) l();
     return results;
   }
@@ -152,12 +152,7 @@ export class Intake {
 
     const byId = mail.messageId ? store.findMessage(raw.sha256, mail.messageId) : null;
     if (byId !== null)
-      return this.duplicate(
-        a.ref,
-        byId,
-        `同一封邮件（Message-ID ${mail.messageId}）已登记`,
-        logs,
-      );
+      return this.duplicate(a.ref, byId, `同一封邮件（Message-ID ${mail.messageId}）已登记`, logs);
 
     const decision = this.deps.classifier.classify(mail);
     const receivedAt =
