@@ -15,9 +15,7 @@ import { statusMatrix } from '../core/status.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { writeCsv } from '../export/csv.js';
-import { exportMaterials } from '../export/materials.js';
 import { materialsTable, matrixTable, notesTable } from '../export/tables.js';
-import { writeXlsx } from '../export/xlsx.js';
 import { Backfill, type ImportProgress, type ImportSummary } from '../intake/backfill.js';
 import type { App, AppOptions } from '../main.js';
 import {
@@ -379,6 +377,8 @@ export function registerOfficeCommands(program: Command, deps: OfficeCommandDeps
             const sheet1 = matrixTable(matrix);
             const sheet2 = materialsTable(materials, matrix, tz);
             if (format === 'xlsx') {
+              // exceljs is ~28 MB of heap: loaded only by export, never by the daemon.
+              const { writeXlsx } = await import('../export/xlsx.js');
               await writeXlsx(
                 opts.out,
                 [sheet1, sheet2, notesTable(matrix, cfg.campaign.name)],
@@ -395,6 +395,7 @@ export function registerOfficeCommands(program: Command, deps: OfficeCommandDeps
             }
           }
           if (opts.materials) {
+            const { exportMaterials } = await import('../export/materials.js');
             const r = await exportMaterials({
               dir: opts.materials,
               dataRoot: cfg.dataDir,
