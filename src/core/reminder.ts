@@ -383,6 +383,8 @@ export interface SummaryInput {
   week: string;
   /** Digests queued this week, to tell the office who was reminded. */
   reminded: number;
+  /** Addresses our mail could not reach (refused with 5xx, or bounced), with why. */
+  undeliverable?: { address: string; reason: string }[];
 }
 
 export interface SummaryMail extends MailText {
@@ -410,6 +412,11 @@ export function summaryText(s: SummaryInput): SummaryMail {
     (w) =>
       `· ${itemLine(byCode.get(w.item.code), w.item.code, 14)}：${w.applicable}个单位中${w.late}个逾期（${w.owing}个仍未报送）`,
   );
+  // A unit whose address refuses our mail never sees its receipts or reminders: the office
+  // has to phone it, so say so.
+  const undeliverable = (s.undeliverable ?? []).map(
+    (u) => `· ${u.address}：${oneLine(u.reason, 60)}`,
+  );
   const filename = `报送进度-${s.week}.csv`;
   const footer = `${s.office}\n（系统每周自动生成）`;
 
@@ -421,6 +428,7 @@ export function summaryText(s: SummaryInput): SummaryMail {
       : '没有逾期未报材料的单位。',
     ...lateLines,
     ...(worstLines.length ? ['', '多数单位逾期的事项：', ...worstLines] : []),
+    ...(undeliverable.length ? ['', '以下地址收不到系统邮件，请电话联系：', ...undeliverable] : []),
     '',
     `完整状态表见附件 ${filename}（HTML 邮件中也有）。`,
     '',
@@ -438,6 +446,9 @@ export function summaryText(s: SummaryInput): SummaryMail {
       : '<p>没有逾期未报材料的单位。</p>',
     worstLines.length
       ? `<p><b>多数单位逾期的事项：</b></p><ul>${worstLines.map((l) => `<li>${escapeHtml(l.slice(2))}</li>`).join('')}</ul>`
+      : '',
+    undeliverable.length
+      ? `<p><b>以下地址收不到系统邮件，请电话联系：</b></p><ul>${undeliverable.map((l) => `<li>${escapeHtml(l.slice(2))}</li>`).join('')}</ul>`
       : '',
     m.units.length * m.items.length <= SUMMARY_HTML_MAX_CELLS
       ? matrixHtml(m)

@@ -214,6 +214,7 @@ export class RemindersJob {
           matrix,
           week: period,
           reminded: remindedKeys.size,
+          undeliverable: store.undeliverable(),
         });
         const key = summaryKey(period);
         const to = config.campaign.officeAddresses.join(', ');

@@ -233,6 +233,20 @@ export class SqliteStore {
     return { outbox: row.id, to: row.to_address };
   }
 
+  /** Addresses our mail cannot reach: a permanent SMTP refusal or a bounce, with the last why. */
+  undeliverable(): { address: string; reason: string }[] {
+    return this.db
+      .prepare(
+        `SELECT address, reason FROM (
+           SELECT to_address AS address, last_error AS reason, MAX(id) AS k FROM outbox
+             WHERE status = 'failed' GROUP BY to_address
+           UNION ALL
+           SELECT address, last_reason AS reason, 0 AS k FROM failing_addresses
+         ) GROUP BY address ORDER BY address`,
+      )
+      .all() as { address: string; reason: string }[];
+  }
+
   isFailing(address: string): boolean {
     return !!this.db
       .prepare('SELECT 1 FROM failing_addresses WHERE address = ?')

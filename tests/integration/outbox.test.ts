@@ -85,6 +85,15 @@ describe('outbox', () => {
     };
     expect(row.status).toBe('failed');
     expect(row.last_error).toMatch(/550/);
+
+    // The office hears of it in the next weekly summary.
+    smtp.setMode('accept');
+    app.reminders.run(clock.now(), { parts: 'summary' });
+    await app.outbox.flush();
+    const [summary] = await smtp.waitFor(1);
+    expect(summary?.to).toEqual(['hifz9199@sina.com']);
+    expect(summary?.parsed.text).toContain('以下地址收不到系统邮件，请电话联系：');
+    expect(summary?.parsed.text).toMatch(/dahelu@huiji\.example：.*550/);
   });
 
   it('GIVEN two flushes at once THEN each mail goes out once', async () => {
