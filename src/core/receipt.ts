@@ -201,3 +201,16 @@ export function layoutReceipt(p: {
   ].join('\n');
   return { text, html };
 }
+
+/** RFC 3834 marks of an automatic reply, threaded to the mail it answers. */
+export function receiptHeaders(originalMessageId: string | null): Record<string, string> {
+  const headers: Record<string, string> = {
+    'Auto-Submitted': 'auto-replied',
+    'X-Auto-Response-Suppress': 'All',
+  };
+  if (originalMessageId) {
+    headers['In-Reply-To'] = `<${originalMessageId}>`;
+    headers['References'] = `<${originalMessageId}>`;
+  }
+  return headers;
+}

@@ -15,7 +15,7 @@ import type { Classifier } from '../core/classify.js';
 import type { Clock } from '../core/clock.js';
 import { domainOf, ourMessageIdsIn } from '../core/autoreply.js';
 import { MB } from '../core/limits.js';
-import { receiptText, oneLine } from '../core/receipt.js';
+import { oneLine, receiptHeaders, receiptText } from '../core/receipt.js';
 import type { MessageDecision, ParsedMail } from '../core/types.js';
 import type { Config } from '../config/types.js';
 import type { DataFolder, StoredFile } from '../store/files.js';
@@ -249,14 +249,7 @@ export class Intake {
         submitted: unit ? store.submittedItems(unit.code) : new Set(),
         now,
       });
-      const headers: Record<string, string> = {
-        'Auto-Submitted': 'auto-replied',
-        'X-Auto-Response-Suppress': 'All',
-      };
-      if (mail.messageId) {
-        headers['In-Reply-To'] = `<${mail.messageId}>`;
-        headers['References'] = `<${mail.messageId}>`;
-      }
+      const headers = receiptHeaders(mail.messageId);
       store.enqueue(
         {
           dedupeKey: `receipt:${raw.sha256}`,
@@ -337,5 +330,3 @@ function dateHeader(mail: ParsedMail): Date | null {
   const d = new Date(v);
   return Number.isNaN(d.getTime()) ? null : d;
 }
-
-export { domainOf };

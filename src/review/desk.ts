@@ -6,9 +6,10 @@ import type { Logger } from 'pino';
 import { appliesTo } from '../core/classify.js';
 import type { Clock } from '../core/clock.js';
 import { displayCode } from '../core/codes.js';
+import { receiptHeaders } from '../core/receipt.js';
 import type { Item, Unit } from '../core/types.js';
 import type { Config } from '../config/types.js';
-import { domainOf } from '../intake/pipeline.js';
+import { domainOf } from '../core/autoreply.js';
 import type {
   MaterialChange,
   ReviewMaterial,
@@ -454,14 +455,7 @@ export class ReviewDesk {
       submitted: unit ? store.submittedItems(unit.code) : new Set(),
       now,
     });
-    const headers: Record<string, string> = {
-      'Auto-Submitted': 'auto-replied',
-      'X-Auto-Response-Suppress': 'All',
-    };
-    if (g.messageId) {
-      headers['In-Reply-To'] = `<${g.messageId}>`;
-      headers['References'] = `<${g.messageId}>`;
-    }
+    const headers = receiptHeaders(g.messageId);
     const dedupeKey = `receipt:${g.sha256}:review:${decision}`;
     store.enqueue(
       {
