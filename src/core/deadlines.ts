@@ -1,6 +1,7 @@
 // Deadlines written as the notice writes them, resolved against the campaign year in the
 // campaign's time zone. 上旬 = days 1-10, 中旬 = 11-20, 下旬 = 21-end, 月底 = end of month;
 // 之前/前 include that day.
+import { dateTimeText, monthDayText, zoneOffsetMs } from './workdays.js';
 
 export type Deadline =
   | { kind: 'date'; /** last instant that still counts as on time */ due: Date; text: string }
@@ -41,30 +42,6 @@ function daysIn(year: number, m: number): number {
 export function endOfDay(year: number, m: number, d: number, timeZone: string): Date {
   const guess = Date.UTC(year, m - 1, d, 23, 59, 59, 999);
   return new Date(guess - offsetMs(new Date(guess), timeZone));
-}
-
-/** The zone's offset from UTC at that instant, in ms (Asia/Shanghai: +8 h). */
-export function offsetMs(at: Date, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(at);
-  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
-  const wall = Date.UTC(
-    get('year'),
-    get('month') - 1,
-    get('day'),
-    get('hour'),
-    get('minute'),
-    get('second'),
-  );
-  return wall - Math.floor(at.getTime() / 1000) * 1000;
 }
 
 /**
@@ -108,25 +85,11 @@ export function parseDeadline(text: string, year: number, timeZone: string): Dea
   );
 }
 
+// Zone arithmetic and date texts live in workdays.ts, with cached formatters (building an
+// Intl.DateTimeFormat costs ~50 µs, and every receipt lists the outstanding deadlines).
+/** The zone's offset from UTC at that instant, in ms (Asia/Shanghai: +8 h). */
+export const offsetMs = zoneOffsetMs;
 /** "5月31日" in the campaign's zone, for mails. */
-export function formatDay(d: Date, timeZone: string): string {
-  const p = new Intl.DateTimeFormat('zh-CN', {
-    timeZone,
-    month: 'numeric',
-    day: 'numeric',
-  }).formatToParts(d);
-  return `${p.find((x) => x.type === 'month')?.value}月${p.find((x) => x.type === 'day')?.value}日`;
-}
-
+export const formatDay = monthDayText;
 /** "2015-05-20 14:32" in the campaign's zone. */
-export function formatDateTime(d: Date, timeZone: string): string {
-  const s = new Intl.DateTimeFormat('sv-SE', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-  }).format(d);
-  return s.replace(',', '');
-}
+export const formatDateTime = dateTimeText;

@@ -8,7 +8,7 @@
 // when there is one) while the next ones download. Records are still written one message at a
 // time in UID order (Arrival.turn): the next run resumes after the highest UID recorded, so a
 // message recorded before an earlier one could let a crash skip the earlier one for good.
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { ImapFlow } from 'imapflow';
 import type { Logger } from 'pino';
 import {
@@ -295,7 +295,7 @@ export class ImapSource {
     // Messages being stored and parsed, oldest first. They are recorded in this order only,
     // each ready run of them in one transaction.
     const inFlight: { uid: number; ok: boolean; prepared: Promise<Prepared> }[] = [];
-    const start = (m: NewMessage, source: Readable) => {
+    const start = (m: NewMessage, source: Readable | Buffer) => {
       const entry = {
         uid: m.uid,
         ok: false,
@@ -362,7 +362,7 @@ export class ImapSource {
         const early = new Map<number, Buffer>();
         let next = 0;
         const take = async (m: NewMessage, source: Buffer) => {
-          start(m, Readable.from([source]));
+          start(m, source);
           if (inFlight.length >= PIPELINE_DEPTH) await settle(COMMIT_GROUP);
         };
         for await (const { uid, source } of box.sources(batch.map((m) => m.uid))) {

@@ -33,10 +33,17 @@
 //  - the whole parse is bounded by timeoutMs, nested messages by maxDepth.
 
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
+import { copyFile, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Duplex, PassThrough, Readable, Transform } from 'node:stream';
+import { Duplex, PassThrough, Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { MailParser } from 'mailparser';
@@ -385,6 +392,23 @@ export class Base64Decoder extends Transform {
   private pads = 0;
   private state: 'data' | 'peek' | 'done' = 'data';
   private peeked: Buffer[] = [];
+  /** Where decoded bytes go: the stream, or decodeAll's list. */
+  private sink: ((b: Buffer) => void) | null = null;
+
+  /** A whole body decoded at once, synchronously (no stream machinery). */
+  static decodeAll(encoded: Buffer): Buffer {
+    const d = new Base64Decoder();
+    const out: Buffer[] = [];
+    d.sink = (b) => out.push(b);
+    d.feed(encoded);
+    d.finish();
+    return Buffer.concat(out);
+  }
+
+  private put(b: Buffer) {
+    if (this.sink) this.sink(b);
+    else this.push(b);
+  }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void) {
     this.feed(chunk);
@@ -392,12 +416,16 @@ export class Base64Decoder extends Transform {
   }
 
   override _flush(cb: (err?: Error | null) => void) {
+    this.finish();
+    cb();
+  }
+
+  private finish() {
     if (this.state === 'peek') this.decidePeek(true);
     if (this.state === 'data' && this.pos >= 2) {
       const out = Buffer.alloc(2);
-      this.push(out.subarray(0, this.emitPartial(out, 0)));
+      this.put(out.subarray(0, this.emitPartial(out, 0)));
     }
-    cb();
   }
 
   private feed(chunk: Buffer) {
@@ -433,7 +461,7 @@ export class Base64Decoder extends Transform {
         this.pos = 0;
       }
     }
-    if (o) this.push(out.subarray(0, o));
+    if (o) this.put(out.subarray(0, o));
     if (this.state === 'peek') this.decidePeek(false);
   }
 
@@ -469,6 +497,20 @@ export class Base64Decoder extends Transform {
     this.pos = 0;
     return o;
   }
+}
+
+/** Base64 text that Node's own decoder reads exactly as Base64Decoder does: the alphabet and
+ * line breaks, padding only at the end. */
+const PLAIN_BASE64 = /^[A-Za-z0-9+/\r\n]*=*[\r\n\t ]*$/;
+
+/**
+ * A whole base64 body decoded with Base64Decoder's semantics. Well-formed text (nearly all
+ * mail) goes to Node's native decoder, some ten times faster than the byte loop; anything
+ * else (junk characters, padding in the middle) to Base64Decoder itself.
+ */
+export function decodeBase64(encoded: Buffer): Buffer {
+  const text = encoded.toString('latin1');
+  return PLAIN_BASE64.test(text) ? Buffer.from(text, 'base64') : Base64Decoder.decodeAll(encoded);
 }
 
 /**
@@ -565,27 +607,29 @@ interface Stored {
   oversized?: true;
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
+/** A stored part, with its bytes when they were collected in memory and asked for. */
+interface StoredPart extends Stored {
+  bytes?: Buffer;
 }
 
 /**
  * Streams content through sha256 into a temp file, then moves it to filesDir/<aa>/<sha256>.
  * Past `cap` bytes nothing more is written and the temp file is deleted at once; the content is
  * still read to its end (the MIME parser waits for it), and counted, and the result is oversized.
+ * With `memory` (the whole message is in memory, so its parts are small) the content is
+ * collected and written in one go instead: a streamed temp file costs more in file-system calls
+ * than the parse of a small part.
  */
 async function storeStream(
   content: Readable,
   opts: ParseOptions,
   signal: AbortSignal,
-  decoder?: Transform,
-  cap = Number.POSITIVE_INFINITY,
-): Promise<Stored> {
+  encoding: OwnTransferEncoding | null,
+  cap: number,
+  memory: { keepBytes: boolean } | null,
+): Promise<StoredPart> {
+  if (memory) return collectAndStore(content, opts, signal, encoding, cap, memory.keepBytes);
+  const decoder = transferDecoder(encoding);
   const tmp = path.join(opts.tmpDir, `part-${process.pid}-${randomUUID()}.tmp`);
   const hash = createHash('sha256');
   let size = 0;
@@ -603,6 +647,7 @@ async function storeStream(
     },
   });
   try {
+    await mkdir(opts.tmpDir, { recursive: true });
     const out = createWriteStream(tmp, { flags: 'wx' });
     if (decoder) await pipeline(content, decoder, hasher, out, { signal });
     else await pipeline(content, hasher, out, { signal });
@@ -611,14 +656,12 @@ async function storeStream(
       return { sha256: '', size, path: '', oversized: true };
     }
     const sha256 = hash.digest('hex');
-    const dir = path.join(opts.filesDir, sha256.slice(0, 2));
-    const dest = path.join(dir, sha256);
-    await mkdir(dir, { recursive: true });
-    if (await exists(dest)) {
+    const dest = contentPath(opts, sha256);
+    if (existsSync(dest)) {
       await rm(tmp, { force: true });
     } else {
       try {
-        await rename(tmp, dest);
+        moveIn(tmp, dest);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
         // tmpDir on another filesystem: copy under a temp name beside dest, then rename
@@ -635,11 +678,100 @@ async function storeStream(
   }
 }
 
+/** The streaming decoder for a transfer encoding decoded here (none: mailparser decoded it). */
+function transferDecoder(encoding: OwnTransferEncoding | null): Transform | undefined {
+  if (encoding === 'base64') return new Base64Decoder();
+  if (encoding === 'uuencode') return new UuDecoder();
+  return undefined;
+}
+
+/**
+ * storeStream for a part of a message held in memory: collected, hashed, written at once.
+ * Base64 is decoded in one go (decodeBase64) rather than streamed.
+ */
+async function collectAndStore(
+  content: Readable,
+  opts: ParseOptions,
+  signal: AbortSignal,
+  encoding: OwnTransferEncoding | null,
+  cap: number,
+  keepBytes: boolean,
+): Promise<StoredPart> {
+  const whole = encoding === 'base64';
+  let chunks: Buffer[] = [];
+  let size = 0;
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      size += chunk.length;
+      // base64 is capped once decoded (the message is small, so its encoded form is too)
+      if (!whole && size > cap) chunks = [];
+      else chunks.push(chunk);
+      done();
+    },
+  });
+  const decoder = whole ? undefined : transferDecoder(encoding);
+  if (decoder) await pipeline(content, decoder, sink, { signal });
+  else await pipeline(content, sink, { signal });
+  let data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+  if (whole) {
+    data = decodeBase64(data);
+    size = data.length;
+  }
+  if (size > cap) return { sha256: '', size, path: '', oversized: true };
+  const sha256 = createHash('sha256').update(data).digest('hex');
+  const dest = contentPath(opts, sha256);
+  if (!existsSync(dest)) {
+    const tmp = path.join(opts.tmpDir, `part-${process.pid}-${randomUUID()}.tmp`);
+    try {
+      // written by libuv's threads: creating a file costs the kernel 0.01-0.3 ms here, time
+      // in which this thread parses the next message
+      await writeTemp(tmp, data);
+      moveIn(tmp, dest);
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+      // tmpDir on another filesystem: write beside dest instead
+      const near = `${dest}.${randomUUID()}.tmp`;
+      await writeTemp(near, data);
+      renameSync(near, dest);
+    }
+  }
+  return { sha256, size, path: dest, ...(keepBytes ? { bytes: data } : {}) };
+}
+
+/** filesDir/<first 2 hex>/<sha256>. */
+function contentPath(opts: ParseOptions, sha256: string): string {
+  return path.join(opts.filesDir, sha256.slice(0, 2), sha256);
+}
+
+/** Writes a new temp file, making its folder the first time. */
+async function writeTemp(tmp: string, data: Buffer): Promise<void> {
+  try {
+    await writeFile(tmp, data, { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    mkdirSync(path.dirname(tmp), { recursive: true });
+    await writeFile(tmp, data, { flag: 'wx' });
+  }
+}
+
+/** Renames a temp file to its content-addressed name, making the <aa> folder the first time
+ * one lands there (no mkdir or stat per part). */
+function moveIn(tmp: string, dest: string): void {
+  try {
+    renameSync(tmp, dest);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    mkdirSync(path.dirname(dest), { recursive: true });
+    renameSync(tmp, dest);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // one level of parsing
 
 /** An attachment of one message level, before nested messages are opened. */
-interface LevelPart extends Stored {
+interface LevelPart extends StoredPart {
   filename: string;
   contentType: string;
   disposition: string | null;
@@ -697,6 +829,8 @@ function declaredType(att: AttachmentStream): string {
 
 interface Ctx {
   opts: ParseOptions;
+  /** The message came whole in memory (it is small): parts are collected, not streamed. */
+  memory: boolean;
   signal: AbortSignal;
   maxAttachmentBytes: number;
   maxMessageBytes: number;
@@ -716,14 +850,16 @@ async function storePart(
   ctx: Ctx,
   signal: AbortSignal,
   embeddedMessage: boolean,
-  decoder?: Transform,
-): Promise<Stored> {
+  encoding: OwnTransferEncoding | null,
+): Promise<StoredPart> {
   const stored = await storeStream(
     content,
     ctx.opts,
     signal,
-    decoder,
+    encoding,
     partCap(ctx, embeddedMessage),
+    // an embedded message's bytes are parsed next, from memory
+    ctx.memory ? { keepBytes: embeddedMessage } : null,
   );
   if (!stored.oversized) ctx.stored.bytes += stored.size;
   return stored;
@@ -733,22 +869,38 @@ async function storePart(
  * Whether the file ends in a line starting with "--" that has no line break: a closing boundary
  * that mailsplit would otherwise read as body content (Python accepts it as a delimiter).
  */
-async function endsInUnterminatedDelimiter(rawPath: string): Promise<boolean> {
-  const fh = await open(rawPath, 'r');
+async function endsInUnterminatedDelimiter(source: MessageSource): Promise<boolean> {
+  if (source.bytes)
+    return unterminatedAtEnd(source.bytes.subarray(-TAIL_BYTES), source.bytes.length);
+  const fh = await open(source.path, 'r');
   try {
     const { size } = await fh.stat();
-    const len = Math.min(size, 4096);
-    if (!len) return false;
+    const len = Math.min(size, TAIL_BYTES);
     const buf = Buffer.alloc(len);
     await fh.read(buf, 0, len, size - len);
-    const last = buf[len - 1];
-    if (last === 0x0a || last === 0x0d) return false;
-    const nl = Math.max(buf.lastIndexOf(0x0a), buf.lastIndexOf(0x0d));
-    if (nl < 0 && size > len) return false;
-    return buf.subarray(nl + 1, nl + 3).toString('latin1') === '--';
+    return unterminatedAtEnd(buf, size);
   } finally {
     await fh.close();
   }
+}
+
+const TAIL_BYTES = 4096;
+
+/** The check on the file's last bytes (`tail`) out of `size`. */
+function unterminatedAtEnd(tail: Buffer, size: number): boolean {
+  const len = tail.length;
+  if (!len) return false;
+  const last = tail[len - 1];
+  if (last === 0x0a || last === 0x0d) return false;
+  const nl = Math.max(tail.lastIndexOf(0x0a), tail.lastIndexOf(0x0d));
+  if (nl < 0 && size > len) return false;
+  return tail.subarray(nl + 1, nl + 3).toString('latin1') === '--';
+}
+
+/** A message to parse: its file, and its content when that is in memory already. */
+interface MessageSource {
+  path: string;
+  bytes?: Buffer;
 }
 
 /** Appends CRLF at the end of the stream. */
@@ -763,8 +915,9 @@ function appendLineBreak(): Transform {
   });
 }
 
-async function parseLevel(rawPath: string, ctx: Ctx): Promise<LevelResult> {
-  const terminate = await endsInUnterminatedDelimiter(rawPath).catch(() => false);
+async function parseLevel(source: MessageSource, ctx: Ctx): Promise<LevelResult> {
+  const rawPath = source.path;
+  const terminate = await endsInUnterminatedDelimiter(source).catch(() => false);
   return new Promise<LevelResult>((resolve, reject) => {
     let settled = false;
     let headers: Headers = new Map();
@@ -786,7 +939,9 @@ async function parseLevel(rawPath: string, ctx: Ctx): Promise<LevelResult> {
       // read by mailsplit (mailparser hands its options on); not in mailparser's typings
       ...({ maxChildNodes: MAX_MIME_PARTS } as object),
     });
-    const input = createReadStream(rawPath);
+    const input: Readable = source.bytes
+      ? Readable.from([source.bytes])
+      : createReadStream(rawPath);
     // aborts attachment writes still in flight when this level fails
     const local = new AbortController();
 
@@ -849,15 +1004,9 @@ async function parseLevel(rawPath: string, ctx: Ctx): Promise<LevelResult> {
       parts.push(undefined as unknown as LevelPart);
       pending = pending.then(async () => {
         try {
-          const own = ownTransfer.get(att.headers);
-          const decoder =
-            own === 'base64'
-              ? new Base64Decoder()
-              : own === 'uuencode'
-                ? new UuDecoder()
-                : undefined;
+          const own = ownTransfer.get(att.headers) ?? null;
           const embedded = MESSAGE_TYPES.has(part.contentType);
-          const stored = await storePart(att.content, ctx, local.signal, embedded, decoder);
+          const stored = await storePart(att.content, ctx, local.signal, embedded, own);
           parts[slot] = { ...part, ...stored };
         } finally {
           att.release?.();
@@ -877,7 +1026,7 @@ async function parseLevel(rawPath: string, ctx: Ctx): Promise<LevelResult> {
       parserEnded = true;
       finish();
     });
-    input.on('error', (err) => fail('reading message file failed', err));
+    input.on('error', (err: Error) => fail('reading message file failed', err));
     if (terminate) {
       const tail = appendLineBreak();
       tail.on('error', (err) => fail('reading message file failed', err));
@@ -1026,8 +1175,8 @@ function isReferencedCid(html: string, cid: string | null): boolean {
   return lower.includes(`cid:${c}`) || lower.includes(`cid:${encodeURIComponent(c).toLowerCase()}`);
 }
 
-async function parseTree(rawPath: string, ctx: Ctx, depth: number): Promise<ParsedMail> {
-  const level = await parseLevel(rawPath, ctx);
+async function parseTree(source: MessageSource, ctx: Ctx, depth: number): Promise<ParsedMail> {
+  const level = await parseLevel(source, ctx);
   const summary = summarize(level);
   const maxDepth = ctx.opts.maxDepth ?? MAX_FORWARD_DEPTH;
 
@@ -1039,7 +1188,7 @@ async function parseTree(rawPath: string, ctx: Ctx, depth: number): Promise<Pars
       // the embedded message's own attachments count against the limit instead of it
       ctx.stored.bytes -= p.size;
       try {
-        nested = await parseTree(p.path, ctx, depth + 1);
+        nested = await parseTree({ path: p.path, bytes: p.bytes }, ctx, depth + 1);
       } catch (err) {
         // an unreadable embedded message stays listed as the message/rfc822 file it is
         if (ctx.signal.aborted) throw err;
@@ -1103,7 +1252,7 @@ async function openTnef(p: LevelPart, ctx: Ctx): Promise<ParsedAttachment[] | nu
   ctx.stored.bytes -= p.size; // the files inside count instead of the container
   const out: ParsedAttachment[] = [];
   for (const f of files) {
-    const stored = await storePart(Readable.from([f.data]), ctx, ctx.signal, false);
+    const stored = await storePart(Readable.from([f.data]), ctx, ctx.signal, false, null);
     out.push({
       filename: cleanFilename(f.filename),
       contentType: f.contentType,
@@ -1123,16 +1272,19 @@ async function openTnef(p: LevelPart, ctx: Ctx): Promise<ParsedAttachment[] | nu
  * `filesDir/<first 2 hex of sha256>/<sha256>` (via a temp file in tmpDir); embedded messages are
  * opened recursively up to maxDepth and their attachments listed with `forwardedFrom`.
  * Never throws synchronously; rejects with a descriptive Error on unreadable input, parser
- * failure, storage failure or timeout.
+ * failure, storage failure or timeout. `bytes`, when the caller holds the file's content
+ * already, is parsed instead of reading the file, and the parts are written in one go each.
  */
-export async function parseMessageFile(rawPath: string, opts: ParseOptions): Promise<ParsedMail> {
+export async function parseMessageFile(
+  rawPath: string,
+  opts: ParseOptions,
+  bytes?: Buffer,
+): Promise<ParsedMail> {
   if (!internalsAvailable()) {
     throw new Error(
       'mailparser internals (processHeaders/createNode) missing: mailparser version unsupported',
     );
   }
-  await mkdir(opts.tmpDir, { recursive: true });
-  await mkdir(opts.filesDir, { recursive: true });
   const timeoutMs = opts.timeoutMs ?? PARSE_TIMEOUT_MS;
   const controller = new AbortController();
   const timer = setTimeout(
@@ -1142,12 +1294,13 @@ export async function parseMessageFile(rawPath: string, opts: ParseOptions): Pro
   try {
     const ctx: Ctx = {
       opts,
+      memory: bytes !== undefined,
       signal: controller.signal,
       maxAttachmentBytes: opts.maxAttachmentBytes ?? DEFAULT_MAX_ATTACHMENT_MB * MB,
       maxMessageBytes: opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_MB * MB,
       stored: { bytes: 0 },
     };
-    return await parseTree(rawPath, ctx, 0);
+    return await parseTree({ path: rawPath, bytes }, ctx, 0);
   } catch (err) {
     if (controller.signal.aborted) {
       throw new Error(`parsing ${rawPath} timed out after ${timeoutMs} ms`, { cause: err });

@@ -22,11 +22,13 @@ import type { DataFolder, StoredFile } from '../store/files.js';
 import type { SourceRef, SqliteStore } from '../store/sqlite.js';
 import type { ParseOptions } from './mime.js';
 
-/** Parses a stored raw message; in-process by default, a worker pool can stand in. */
-export type Parser = (rawPath: string, opts: ParseOptions) => Promise<ParsedMail>;
+/** Parses a stored raw message (from `bytes` when given: the file's content, in memory);
+ * in-process by default, a worker pool can stand in. */
+export type Parser = (rawPath: string, opts: ParseOptions, bytes?: Buffer) => Promise<ParsedMail>;
 
 export interface Arrival {
-  source: Readable;
+  /** The raw message: streamed, or whole when it is small (a batch FETCH hands it over whole). */
+  source: Readable | Buffer;
   /** Where it came from on the IMAP server; absent for files. */
   ref?: SourceRef;
   /** IMAP INTERNALDATE: the time that counts for "on time". */
@@ -93,12 +95,17 @@ export class Intake {
     try {
       // Loaded on first use: with a parse pool the parser lives in its threads only.
       const parse = this.deps.parse ?? (await import('./mime.js')).parseMessageFile;
-      const mail = await parse(raw.absPath, {
-        filesDir: data.files,
-        tmpDir: data.tmp,
-        maxAttachmentBytes: config.limits.maxAttachmentMb * MB,
-        maxMessageBytes: config.limits.maxMessageMb * MB,
-      });
+      const bytes = Buffer.isBuffer(a.source) ? a.source : undefined;
+      const mail = await parse(
+        raw.absPath,
+        {
+          filesDir: data.files,
+          tmpDir: data.tmp,
+          maxAttachmentBytes: config.limits.maxAttachmentMb * MB,
+          maxMessageBytes: config.limits.maxMessageMb * MB,
+        },
+        bytes,
+      );
       return { arrival, raw, mail };
     } catch (err) {
       return { arrival, raw, mail: null, error: err as Error };

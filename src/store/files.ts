@@ -7,8 +7,8 @@ import {
   readdirSync,
   rmSync,
   renameSync,
-  existsSync,
   statSync,
+  writeFileSync,
 } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
@@ -48,9 +48,12 @@ export class DataFolder {
     return path.join(this.tmp, `${Date.now()}-${randomBytes(6).toString('hex')}${hint}`);
   }
 
-  /** Streams `source` into raw/<aa>/<sha256>.eml. */
-  async storeRaw(source: Readable): Promise<StoredFile> {
-    return this.store(source, this.raw, '.eml');
+  /** Stores a message's raw bytes as raw/<aa>/<sha256>.eml: streamed, or written in one go
+   * when the whole message is in memory already (IMAP fetches small messages whole). */
+  async storeRaw(source: Readable | Buffer): Promise<StoredFile> {
+    return Buffer.isBuffer(source)
+      ? this.storeBytes(source, this.raw, '.eml')
+      : this.store(source, this.raw, '.eml');
   }
 
   async store(source: Readable, dir: string, ext: string): Promise<StoredFile> {
@@ -70,16 +73,54 @@ export class DataFolder {
       rmSync(tmp, { force: true });
       throw err;
     }
-    const sha256 = hash.digest('hex');
-    const sub = path.join(dir, sha256.slice(0, 2));
-    mkdirSync(sub, { recursive: true, mode: 0o700 });
-    const absPath = path.join(sub, `${sha256}${ext}`);
-    if (existsSync(absPath) && statSync(absPath).size === size) rmSync(tmp, { force: true });
-    else renameSync(tmp, absPath);
+    return this.settle(tmp, hash.digest('hex'), size, dir, ext);
+  }
+
+  storeBytes(bytes: Buffer, dir: string, ext: string): StoredFile {
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const absPath = path.join(dir, sha256.slice(0, 2), `${sha256}${ext}`);
+    // Known bytes (the same mail again) are not written twice.
+    if (sizeOf(absPath) === bytes.length) return this.stored(sha256, bytes.length, absPath);
+    const tmp = this.tmpPath();
+    try {
+      writeFileSync(tmp, bytes, { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw err;
+    }
+    moveIn(tmp, absPath);
+    return this.stored(sha256, bytes.length, absPath);
+  }
+
+  /** Moves a written temp file to its content-addressed name (or drops it: already there). */
+  private settle(tmp: string, sha256: string, size: number, dir: string, ext: string): StoredFile {
+    const absPath = path.join(dir, sha256.slice(0, 2), `${sha256}${ext}`);
+    if (sizeOf(absPath) === size) rmSync(tmp, { force: true });
+    else moveIn(tmp, absPath);
+    return this.stored(sha256, size, absPath);
+  }
+
+  private stored(sha256: string, size: number, absPath: string): StoredFile {
     return { sha256, size, absPath, relPath: path.relative(this.root, absPath) };
   }
 
   rel(abs: string): string {
     return path.relative(this.root, abs);
+  }
+}
+
+/** A file's size, or -1 when there is none. */
+function sizeOf(file: string): number {
+  return statSync(file, { throwIfNoEntry: false })?.size ?? -1;
+}
+
+/** Renames a temp file into place, making its <aa> folder the first time one lands there. */
+function moveIn(tmp: string, absPath: string): void {
+  try {
+    renameSync(tmp, absPath);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    mkdirSync(path.dirname(absPath), { recursive: true, mode: 0o700 });
+    renameSync(tmp, absPath);
   }
 }

@@ -1,6 +1,6 @@
 // SqliteStore: the only module that talks to better-sqlite3. Each method is one statement or
 // one transaction, named after what it means in the domain.
-import Database, { type Database as Db } from 'better-sqlite3';
+import Database, { type Database as Db, type Statement } from 'better-sqlite3';
 import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { migrate } from './migrate.js';
@@ -69,6 +69,7 @@ export interface MaterialRow {
 
 export class SqliteStore {
   readonly db: Db;
+  private readonly statements = new Map<string, Statement>();
 
   constructor(file: string) {
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
@@ -98,31 +99,40 @@ export class SqliteStore {
     return (this.db.pragma('integrity_check', { simple: true }) as string) ?? 'unknown';
   }
 
+  /** A prepared statement, prepared once per SQL text: preparing costs more than running the
+   * small statements intake runs for every message. */
+  private sql(text: string): Statement {
+    let stmt = this.statements.get(text);
+    if (!stmt) {
+      stmt = this.db.prepare(text);
+      this.statements.set(text, stmt);
+    }
+    return stmt;
+  }
+
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
   }
 
   /** Highest UID already processed in this mailbox generation, 0 if none. */
   lastUid(mailbox: string, uidvalidity: number): number {
-    const row = this.db
-      .prepare('SELECT MAX(uid) AS m FROM message_sources WHERE mailbox = ? AND uidvalidity = ?')
-      .get(mailbox, uidvalidity) as { m: number | null };
+    const row = this.sql(
+      'SELECT MAX(uid) AS m FROM message_sources WHERE mailbox = ? AND uidvalidity = ?',
+    ).get(mailbox, uidvalidity) as { m: number | null };
     return row.m ?? 0;
   }
 
   hasSource(ref: SourceRef): boolean {
-    return !!this.db
-      .prepare('SELECT 1 FROM message_sources WHERE mailbox = ? AND uidvalidity = ? AND uid = ?')
-      .get(ref.mailbox, ref.uidvalidity, ref.uid);
+    return !!this.sql(
+      'SELECT 1 FROM message_sources WHERE mailbox = ? AND uidvalidity = ? AND uid = ?',
+    ).get(ref.mailbox, ref.uidvalidity, ref.uid);
   }
 
   /** The message already recorded with these bytes or this Message-ID. */
   findMessage(sha256: string, messageId: string | null): number | null {
-    const row = this.db
-      .prepare(
-        'SELECT id FROM messages WHERE sha256 = ? OR (message_id IS NOT NULL AND message_id = ?) LIMIT 1',
-      )
-      .get(sha256, messageId) as { id: number } | undefined;
+    const row = this.sql(
+      'SELECT id FROM messages WHERE sha256 = ? OR (message_id IS NOT NULL AND message_id = ?) LIMIT 1',
+    ).get(sha256, messageId) as { id: number } | undefined;
     return row?.id ?? null;
   }
 
@@ -132,38 +142,34 @@ export class SqliteStore {
     status: 'recorded' | 'duplicate' | 'failed',
     error: string | null,
   ): void {
-    this.db
-      .prepare(
-        `INSERT OR IGNORE INTO message_sources (mailbox, uidvalidity, uid, message, status, error, processed_at)
+    this.sql(
+      `INSERT OR IGNORE INTO message_sources (mailbox, uidvalidity, uid, message, status, error, processed_at)
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(ref.mailbox, ref.uidvalidity, ref.uid, message, status, error, new Date().toISOString());
+    ).run(ref.mailbox, ref.uidvalidity, ref.uid, message, status, error, new Date().toISOString());
   }
 
   insertMessage(m: MessageRecord): number {
-    const r = this.db
-      .prepare(
-        `INSERT INTO messages (message_id, sha256, raw_path, size, received_at, date_header, from_address,
+    const r = this.sql(
+      `INSERT INTO messages (message_id, sha256, raw_path, size, received_at, date_header, from_address,
            from_name, subject, kind, reason, unit, unit_confirmed, reply, recorded_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        m.messageId,
-        m.sha256,
-        m.rawPath,
-        m.size,
-        m.receivedAt.toISOString(),
-        m.dateHeader,
-        m.fromAddress,
-        m.fromName,
-        m.subject,
-        m.kind,
-        m.reason,
-        m.unit,
-        m.unitConfirmed ? 1 : 0,
-        m.reply,
-        new Date().toISOString(),
-      );
+    ).run(
+      m.messageId,
+      m.sha256,
+      m.rawPath,
+      m.size,
+      m.receivedAt.toISOString(),
+      m.dateHeader,
+      m.fromAddress,
+      m.fromName,
+      m.subject,
+      m.kind,
+      m.reason,
+      m.unit,
+      m.unitConfirmed ? 1 : 0,
+      m.reply,
+      new Date().toISOString(),
+    );
     return Number(r.lastInsertRowid);
   }
 
@@ -172,7 +178,7 @@ export class SqliteStore {
     materials: MaterialDecision[],
     relPath: (abs: string) => string,
   ): void {
-    const stmt = this.db.prepare(
+    const stmt = this.sql(
       `INSERT INTO materials (message, kind, filename, sha256, size, path, content_type, access_code, unit, item,
          confirmed, status, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
@@ -197,11 +203,9 @@ export class SqliteStore {
 
   /** Item codes a unit has sent anything for (credited or awaiting review, not rejected). */
   submittedItems(unit: string): Set<string> {
-    const rows = this.db
-      .prepare(
-        `SELECT DISTINCT item FROM materials WHERE unit = ? AND item IS NOT NULL AND status != 'rejected'`,
-      )
-      .all(unit) as { item: string }[];
+    const rows = this.sql(
+      `SELECT DISTINCT item FROM materials WHERE unit = ? AND item IS NOT NULL AND status != 'rejected'`,
+    ).all(unit) as { item: string }[];
     return new Set(rows.map((r) => r.item));
   }
 
@@ -215,88 +219,78 @@ export class SqliteStore {
     at: Date,
     reason: string,
   ): { outbox: number; to: string } | null {
-    const row = this.db
-      .prepare('SELECT id, to_address FROM outbox WHERE mail_message_id = ?')
-      .get(mailMessageId) as { id: number; to_address: string } | undefined;
+    const row = this.sql('SELECT id, to_address FROM outbox WHERE mail_message_id = ?').get(
+      mailMessageId,
+    ) as { id: number; to_address: string } | undefined;
     if (!row) return null;
-    const added = this.db
-      .prepare('INSERT OR IGNORE INTO bounces (outbox, message, address, at) VALUES (?, ?, ?, ?)')
-      .run(row.id, message, row.to_address, at.toISOString()).changes;
+    const added = this.sql(
+      'INSERT OR IGNORE INTO bounces (outbox, message, address, at) VALUES (?, ?, ?, ?)',
+    ).run(row.id, message, row.to_address, at.toISOString()).changes;
     if (added) {
-      this.db
-        .prepare(
-          `INSERT INTO failing_addresses (address, since, bounces, last_reason) VALUES (?, ?, 1, ?)
+      this.sql(
+        `INSERT INTO failing_addresses (address, since, bounces, last_reason) VALUES (?, ?, 1, ?)
            ON CONFLICT(address) DO UPDATE SET bounces = bounces + 1, last_reason = excluded.last_reason`,
-        )
-        .run(row.to_address, at.toISOString(), reason);
+      ).run(row.to_address, at.toISOString(), reason);
     }
     return { outbox: row.id, to: row.to_address };
   }
 
   /** Addresses our mail cannot reach: a permanent SMTP refusal or a bounce, with the last why. */
   undeliverable(): { address: string; reason: string }[] {
-    return this.db
-      .prepare(
-        `SELECT address, reason FROM (
+    return this.sql(
+      `SELECT address, reason FROM (
            SELECT to_address AS address, last_error AS reason, MAX(id) AS k FROM outbox
              WHERE status = 'failed' GROUP BY to_address
            UNION ALL
            SELECT address, last_reason AS reason, 0 AS k FROM failing_addresses
          ) GROUP BY address ORDER BY address`,
-      )
-      .all() as { address: string; reason: string }[];
+    ).all() as { address: string; reason: string }[];
   }
 
   isFailing(address: string): boolean {
-    return !!this.db
-      .prepare('SELECT 1 FROM failing_addresses WHERE address = ?')
-      .get(address.toLowerCase());
+    return !!this.sql('SELECT 1 FROM failing_addresses WHERE address = ?').get(
+      address.toLowerCase(),
+    );
   }
 
   /** Receipts queued to an address since a time, for the per-sender cap. */
   receiptsSince(to: string, since: Date): number {
-    const row = this.db
-      .prepare(
-        `SELECT COUNT(*) AS n FROM outbox WHERE kind = 'receipt' AND to_address = ? AND created_at >= ?`,
-      )
-      .get(to.toLowerCase(), since.toISOString()) as { n: number };
+    const row = this.sql(
+      `SELECT COUNT(*) AS n FROM outbox WHERE kind = 'receipt' AND to_address = ? AND created_at >= ?`,
+    ).get(to.toLowerCase(), since.toISOString()) as { n: number };
     return row.n;
   }
 
   /** Queues a mail; false when a mail with the same dedupe key exists already. */
   enqueue(mail: OutboxMail, message: number | null, now: Date): boolean {
-    const r = this.db
-      .prepare(
-        `INSERT OR IGNORE INTO outbox (dedupe_key, kind, message, to_address, subject, text, html, headers,
+    const r = this.sql(
+      `INSERT OR IGNORE INTO outbox (dedupe_key, kind, message, to_address, subject, text, html, headers,
            attachments, mail_message_id, status, next_attempt_at, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
-      )
-      .run(
-        mail.dedupeKey,
-        mail.kind,
-        message,
-        mail.to.toLowerCase(),
-        mail.subject,
-        mail.text,
-        mail.html,
-        JSON.stringify(mail.headers),
-        JSON.stringify(mail.attachments ?? []),
-        mail.mailMessageId,
-        now.toISOString(),
-        now.toISOString(),
-      );
+    ).run(
+      mail.dedupeKey,
+      mail.kind,
+      message,
+      mail.to.toLowerCase(),
+      mail.subject,
+      mail.text,
+      mail.html,
+      JSON.stringify(mail.headers),
+      JSON.stringify(mail.attachments ?? []),
+      mail.mailMessageId,
+      now.toISOString(),
+      now.toISOString(),
+    );
     return r.changes === 1;
   }
 
   /** Marks due rows as 'sending' and returns them; one caller at a time gets each row. */
   claimDue(now: Date, limit: number): OutboxRow[] {
     return this.transaction(() => {
-      const rows = this.db
-        .prepare(
-          `SELECT id, dedupe_key, kind, to_address, subject, text, html, headers, attachments, mail_message_id, attempts
+      const rows = this.sql(
+        `SELECT id, dedupe_key, kind, to_address, subject, text, html, headers, attachments, mail_message_id, attempts
            FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
-        )
-        .all(now.toISOString(), limit) as {
+      ).all(now.toISOString(), limit) as {
         id: number;
         dedupe_key: string;
         kind: OutboxMail['kind'];
@@ -309,7 +303,7 @@ export class SqliteStore {
         mail_message_id: string;
         attempts: number;
       }[];
-      const mark = this.db.prepare(
+      const mark = this.sql(
         `UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?`,
       );
       for (const r of rows) mark.run(r.id);
@@ -330,23 +324,20 @@ export class SqliteStore {
   }
 
   markSent(id: number, at: Date): void {
-    this.db
-      .prepare(`UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?`)
-      .run(at.toISOString(), id);
+    this.sql(`UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?`).run(
+      at.toISOString(),
+      id,
+    );
   }
 
   markRetry(id: number, error: string, next: Date): void {
-    this.db
-      .prepare(
-        `UPDATE outbox SET status = 'pending', last_error = ?, next_attempt_at = ? WHERE id = ?`,
-      )
-      .run(error, next.toISOString(), id);
+    this.sql(
+      `UPDATE outbox SET status = 'pending', last_error = ?, next_attempt_at = ? WHERE id = ?`,
+    ).run(error, next.toISOString(), id);
   }
 
   markFailed(id: number, error: string): void {
-    this.db
-      .prepare(`UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?`)
-      .run(error, id);
+    this.sql(`UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?`).run(error, id);
   }
 
   /**
@@ -354,14 +345,11 @@ export class SqliteStore {
    * same Message-ID, so a rare double is recognisable as one mail by the recipient's client.
    */
   requeueInterrupted(): number {
-    return this.db.prepare(`UPDATE outbox SET status = 'pending' WHERE status = 'sending'`).run()
-      .changes;
+    return this.sql(`UPDATE outbox SET status = 'pending' WHERE status = 'sending'`).run().changes;
   }
 
   outboxCounts(): Record<string, number> {
-    const rows = this.db
-      .prepare('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status')
-      .all() as {
+    const rows = this.sql('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status').all() as {
       status: string;
       n: number;
     }[];
@@ -369,13 +357,11 @@ export class SqliteStore {
   }
 
   materials(): MaterialRow[] {
-    const rows = this.db
-      .prepare(
-        `SELECT m.id, g.message_id, g.received_at, g.from_address, g.subject, m.unit, m.item, m.kind, m.filename,
+    const rows = this.sql(
+      `SELECT m.id, g.message_id, g.received_at, g.from_address, g.subject, m.unit, m.item, m.kind, m.filename,
            m.sha256, m.size, m.path, m.access_code, m.confirmed, m.status, m.reason
          FROM materials m JOIN messages g ON g.id = m.message ORDER BY g.received_at, m.id`,
-      )
-      .all() as Record<string, unknown>[];
+    ).all() as Record<string, unknown>[];
     return rows.map((r) => ({
       id: r.id as number,
       messageId: r.message_id as string | null,
@@ -397,9 +383,7 @@ export class SqliteStore {
   }
 
   messageCounts(): Record<string, number> {
-    const rows = this.db
-      .prepare('SELECT kind, COUNT(*) AS n FROM messages GROUP BY kind')
-      .all() as {
+    const rows = this.sql('SELECT kind, COUNT(*) AS n FROM messages GROUP BY kind').all() as {
       kind: string;
       n: number;
     }[];

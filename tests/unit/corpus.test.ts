@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseMessageFile } from '../../src/intake/mime.js';
+import { parseBothWays } from '../support/parse.js';
 import type { ParsedMail } from '../../src/core/types.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -164,7 +164,7 @@ describe('real-world corpus', () => {
       }
       let mail: ParsedMail;
       try {
-        mail = await parseMessageFile(path.join(corpusDir, file), {
+        mail = await parseBothWays(path.join(corpusDir, file), {
           filesDir,
           tmpDir,
           timeoutMs: 20_000,

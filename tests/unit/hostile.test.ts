@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BODY_TEXT_BYTES, MAX_FILENAME_CHARS } from '../../src/core/limits.js';
 import { cleanFilename, parseMessageFile, type ParseOptions } from '../../src/intake/mime.js';
+import { parseBothWays } from '../support/parse.js';
 import type { ParsedMail } from '../../src/core/types.js';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
@@ -27,7 +28,7 @@ const tried: string[] = [];
 async function parse(raw: Buffer | string, extra: Partial<ParseOptions> = {}): Promise<ParsedMail> {
   const file = path.join(tmp, `h${counter++}.eml`);
   await writeFile(file, raw);
-  return parseMessageFile(file, { ...opts, ...extra });
+  return parseBothWays(file, { ...opts, ...extra });
 }
 
 function multipart(parts: string[], headers: string[] = []): string {

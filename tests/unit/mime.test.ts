@@ -5,7 +5,8 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Base64Decoder, UuDecoder, parseMessageFile } from '../../src/intake/mime.js';
+import { Base64Decoder, UuDecoder, decodeBase64, parseMessageFile } from '../../src/intake/mime.js';
+import { parseBothWays } from '../support/parse.js';
 import type { ParseOptions } from '../../src/intake/mime.js';
 import { decodeBytes, decodeBytesGuess } from '../../src/core/charset.js';
 import type { ParsedMail } from '../../src/core/types.js';
@@ -70,7 +71,7 @@ let counter = 0;
 async function parse(raw: Buffer, extra: Partial<ParseOptions> = {}): Promise<ParsedMail> {
   const file = path.join(tmp, `msg-${counter++}.eml`);
   await writeFile(file, raw);
-  return parseMessageFile(file, { ...opts, ...extra });
+  return parseBothWays(file, { ...opts, ...extra });
 }
 
 beforeAll(async () => {
@@ -523,6 +524,37 @@ describe('parseMessageFile', () => {
       expect(typeof m.text).toBe('string');
     });
 
+    it('parses from the bytes it is given, without reading the file, and forwarded mail too', async () => {
+      const inner = mail(
+        'From: a@example.com',
+        'Subject: inner',
+        'Content-Type: multipart/mixed; boundary="i"',
+        '',
+        '--i',
+        'Content-Type: application/pdf; name="3.1.pdf"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        b64('%PDF inner'),
+        '--i--',
+      );
+      const raw = mail(
+        'From: b@example.com',
+        'Subject: outer',
+        'Content-Type: multipart/mixed; boundary="o"',
+        '',
+        '--o',
+        'Content-Type: message/rfc822',
+        '',
+        inner,
+        '--o--',
+      );
+      const m = await parseMessageFile(path.join(tmp, 'never-written.eml'), opts, raw);
+      expect(m.attachments.map((a) => [a.filename, a.sha256, a.forwardedFrom])).toEqual([
+        ['3.1.pdf', sha('%PDF inner'), 'inner'],
+      ]);
+      expect(await readFile(m.attachments[0]!.path, 'utf8')).toBe('%PDF inner');
+    });
+
     it('rejects with a descriptive Error for a missing file', async () => {
       await expect(parseMessageFile(path.join(tmp, 'nope.eml'), opts)).rejects.toThrow(/nope\.eml/);
     });
@@ -567,6 +599,35 @@ describe('Base64Decoder', () => {
   it('continues across separately padded blocks', async () => {
     const out = await collect(new Base64Decoder(), [Buffer.from('YQ==\r\nYmM=\r\nZGVm\r\n')]);
     expect(out.toString()).toBe('abcdef');
+  });
+});
+
+describe('decodeBase64 (whole bodies, native decoder when well-formed)', () => {
+  const bytes = (n: number) =>
+    Buffer.from(Array.from({ length: n }, (_, i) => (i * 131 + 17) % 256));
+  const cases: [string, string][] = [
+    ['empty', ''],
+    ['one byte, padded', 'QQ==\r\n'],
+    ['one byte, unpadded', 'QQ'],
+    ['a lone character', 'Q'],
+    ['a lone character, padded', 'Q==='],
+    ['two bytes, one pad', 'QUI='],
+    ['76-column lines', b64(bytes(1000))],
+    ['no line breaks', bytes(999).toString('base64')],
+    ['LF line ends', b64(bytes(500)).replace(/\r\n/g, '\n')],
+    ['trailing blank lines and spaces', `${b64(bytes(10))}\r\n\r\n  \r\n`],
+    ['extra padding', 'QUJDRA===='],
+    ['cut mid-quantum', bytes(10).toString('base64').slice(0, 9)],
+    ['junk after the padding', 'PGh0bWw+Cg==\r\n\r\n--b-->\r\nPotentially malicious\r\n'],
+    ['separately padded blocks', 'YQ==\r\nYmM=\r\nZGVm\r\n'],
+    ['junk characters inside', 'QU*JD\r\nR!A=='],
+    ['spaces inside lines', 'QUJD RA==\r\n'],
+    ['8-bit bytes inside', 'QUJD\xe4RA=='],
+    ['padding in the middle', 'QUI=QUJD'],
+  ];
+  it.each(cases)('%s: as Base64Decoder streams it', async (_name, text) => {
+    const encoded = Buffer.from(text, 'latin1');
+    expect(decodeBase64(encoded)).toEqual(await collect(new Base64Decoder(), [encoded]));
   });
 });
 
