@@ -1,12 +1,10 @@
 // The real bin/baosong, as an operator runs it, against Dovecot and an SMTP server.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoSamples } from '../../src/demo/samples.js';
+import { baosong } from '../support/cli.js';
 import {
   cleanupDovecot,
   requireDovecot,
@@ -15,21 +13,6 @@ import {
 } from '../support/dovecot.js';
 import { serverEnv } from '../support/env.js';
 import { startSmtpServer, type SmtpCapture } from '../support/smtp.js';
-
-const run = promisify(execFile);
-const BIN = fileURLToPath(new URL('../../bin/baosong', import.meta.url));
-
-async function baosong(args: string[], env: Record<string, string>) {
-  try {
-    const r = await run(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe.skipIf(!requireDovecot())('bin/baosong', () => {
   let imap: DovecotServer;

@@ -2,16 +2,16 @@
 // killed with SIGKILL at random moments while it works, restarted each time until the
 // mailbox is done. Afterwards every message and material is recorded once, every
 // submission answered once, no temp file is left and SQLite's integrity check passes.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../../src/config/load.js';
 import { composeMail, fakeDoc } from '../../src/demo/compose.js';
+import { baosong, spawnBaosong } from '../support/cli.js';
 import {
   cleanupDovecot,
   requireDovecot,
@@ -21,7 +21,6 @@ import {
 import { serverEnv } from '../support/env.js';
 import { startSmtpServer, type SmtpCapture } from '../support/smtp.js';
 
-const BIN = fileURLToPath(new URL('../../bin/baosong', import.meta.url));
 const MESSAGES = 200;
 const MIN_KILLS = 30;
 
@@ -95,10 +94,7 @@ describe.skipIf(!requireDovecot())('crash safety under SIGKILL', () => {
     let kills = 0;
     const runUntilKilled = (target: number, extraMs: number) =>
       new Promise<{ killed: boolean; code: number | null; err: string }>((resolve) => {
-        const child: ChildProcess = spawn(process.execPath, [BIN, '--config', configFile, 'run'], {
-          env,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
+        const child: ChildProcess = spawnBaosong(['--config', configFile, 'run'], env);
         let err = '';
         child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
         let decisions = 0;
@@ -143,15 +139,9 @@ describe.skipIf(!requireDovecot())('crash safety under SIGKILL', () => {
     expect(kills).toBeGreaterThanOrEqual(MIN_KILLS);
 
     // Then let it finish: one clean run that processes the rest and sends the outbox.
-    const final = spawn(process.execPath, [BIN, '--config', configFile, 'run', '--once'], {
-      env,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let finalErr = '';
-    final.stderr?.on('data', (c: Buffer) => (finalErr += c.toString()));
-    const code = await new Promise<number | null>((r) => final.on('exit', r));
-    expect(finalErr).toBe('');
-    expect(code).toBe(0);
+    const final = await baosong(['--config', configFile, 'run', '--once'], env);
+    expect(final.stderr).toBe('');
+    expect(final.code).toBe(0);
 
     const dataDir = env.BAOSONG_DATA_DIR ?? '';
     const db = new Database(path.join(dataDir, 'baosong.db'), { readonly: true });

@@ -1,11 +1,10 @@
 // The daemon as an operator meets it: a second copy on the same data folder, SIGTERM,
 // a wrong 授权码, Dovecot going away mid-run, and a backup taken while it runs.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { FixedClock } from '../../src/core/clock.js';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../../src/config/load.js';
 import { composeMail, fakeDoc } from '../../src/demo/compose.js';
 import { buildApp } from '../../src/main.js';
+import { baosong, spawnBaosong } from '../support/cli.js';
 import {
   cleanupDovecot,
   requireDovecot,
@@ -21,8 +21,6 @@ import {
 } from '../support/dovecot.js';
 import { serverEnv } from '../support/env.js';
 import { startSmtpServer, type SmtpCapture } from '../support/smtp.js';
-
-const BIN = fileURLToPath(new URL('../../bin/baosong', import.meta.url));
 
 function submission(n: number): Buffer {
   return composeMail({
@@ -74,25 +72,15 @@ describe.skipIf(!requireDovecot())('the daemon in operation', () => {
 
   it('GIVEN a daemon running WHEN a second starts on the same data folder THEN it refuses, naming the first; SIGTERM stops the first cleanly; backup works meanwhile', async () => {
     await imap.append(submission(1));
-    const first = spawn(process.execPath, [BIN, 'run'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const first = spawnBaosong(['run'], env);
     await waitForLine(first, /"outbox\.sent"/);
 
-    const second = spawn(process.execPath, [BIN, 'run'], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    second.stderr?.on('data', (c: Buffer) => (err += c.toString()));
-    const code = await new Promise<number | null>((r) => second.on('exit', r));
-    expect(code).toBe(2);
-    expect(err).toContain(`another baosong (pid ${first.pid}) is already running`);
+    const second = await baosong(['run'], env);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toContain(`another baosong (pid ${first.pid}) is already running`);
 
     const copy = path.join(dir, 'backup.db');
-    const backup = spawn(process.execPath, [BIN, 'backup', copy], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    expect(await new Promise<number | null>((r) => backup.on('exit', r))).toBe(0);
+    expect((await baosong(['backup', copy], env)).code).toBe(0);
     const b = new Database(copy, { readonly: true });
     expect(b.pragma('integrity_check', { simple: true })).toBe('ok');
     expect(b.prepare('SELECT COUNT(*) AS n FROM materials').get()).toEqual({ n: 1 });
@@ -108,8 +96,7 @@ describe.skipIf(!requireDovecot())('the daemon in operation', () => {
     expect([exit, signal]).toEqual([0, null]);
 
     // The lock went with it: the next start is accepted.
-    const third = spawn(process.execPath, [BIN, 'run', '--once'], { env, stdio: 'ignore' });
-    expect(await new Promise<number | null>((r) => third.on('exit', r))).toBe(0);
+    expect((await baosong(['run', '--once'], env)).code).toBe(0);
   });
 
   it('GIVEN a wrong 授权码 THEN the log says so and the daemon does not hammer the server', async () => {

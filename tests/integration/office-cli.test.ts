@@ -2,16 +2,15 @@
 // filled by the real pipeline (`import` of an mbox), a real SMTP server for the receipts, and
 // a real Dovecot for `check`.
 import ExcelJS from 'exceljs';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { fakeDoc } from '../../src/demo/compose.js';
 import { demoSamples } from '../../src/demo/samples.js';
+import { baosong } from '../support/cli.js';
 import {
   cleanupDovecot,
   requireDovecot,
@@ -21,23 +20,8 @@ import {
 import { serverEnv } from '../support/env.js';
 import { startSmtpServer, type SmtpCapture } from '../support/smtp.js';
 
-const run = promisify(execFile);
-const BIN = fileURLToPath(new URL('../../bin/baosong', import.meta.url));
 const DEFAULT_YAML = fileURLToPath(new URL('../../config/default.yaml', import.meta.url));
 const NOTICE = fileURLToPath(new URL('../../../shared/seed/notice-2015.md', import.meta.url));
-
-async function baosong(args: string[], env: Record<string, string>) {
-  try {
-    const r = await run(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 /** An mbox as Thunderbird writes it: "From - date" lines, >From escaped, a blank line after
  * each message. */
