@@ -13,10 +13,10 @@ import type { Item, Unit } from '../src/core/types.js';
 import type { Config } from '../src/config/types.js';
 import { loadConfig } from '../src/config/load.js';
 import { createLogger } from '../src/log.js';
-import { planReminders } from '../src/core/reminder.js';
-import { statusMatrix } from '../src/core/status.js';
+import { digestWriter, planReminders } from '../src/core/reminder.js';
+import { statusMatrixFromColumns } from '../src/core/status.js';
 import { RemindersJob } from '../src/schedule/reminders.js';
-import { loadSubmissions } from '../src/store/status-queries.js';
+import { loadSubmissionColumns } from '../src/store/status-queries.js';
 import { SqliteStore } from '../src/store/sqlite.js';
 import { reportToParent } from './child.js';
 import { prng } from './corpus.js';
@@ -146,10 +146,11 @@ async function main(): Promise<void> {
     });
     const statusRuns: number[] = [];
     const reminderRuns: number[] = [];
-    // where the time goes: the query, the matrix, the plan
+    // where the time goes: the query, the matrix, the plan, the digests' text
     const queryRuns: number[] = [];
     const matrixRuns: number[] = [];
     const planRuns: number[] = [];
+    const digestRuns: number[] = [];
     const settings = { year: config.checklist.year, timeZone: config.checklist.timezone };
     let reminded = 0;
     let cells = 0;
@@ -165,14 +166,28 @@ async function main(): Promise<void> {
       statusRuns.push(s);
       reminderRuns.push(rm);
       t = performance.now();
-      const subs = loadSubmissions(store.db, { until: at });
+      const subs = loadSubmissionColumns(store.db, at);
       queryRuns.push(performance.now() - t);
       t = performance.now();
-      const m2 = statusMatrix(units, items, subs, at, { ...settings, dueSoonDays: 14 });
+      const m2 = statusMatrixFromColumns(units, items, subs, at, {
+        ...settings,
+        dueSoonDays: 14,
+      });
       matrixRuns.push(performance.now() - t);
       t = performance.now();
-      planReminders(m2, at, 14);
+      const plan = planReminders(m2, at, 14);
       planRuns.push(performance.now() - t);
+      t = performance.now();
+      const digest = digestWriter({
+        campaign: config.campaign.name,
+        office: config.campaign.office,
+        mailbox: config.from,
+        timeZone: config.checklist.timezone,
+        items,
+        now: at,
+      });
+      for (const reminder of plan) digest(reminder);
+      digestRuns.push(performance.now() - t);
     }
     const [statusCold, ...statusWarm] = statusRuns;
     const [remindersCold, ...remindersWarm] = reminderRuns;
@@ -192,9 +207,10 @@ async function main(): Promise<void> {
       statusColdMs: statusCold,
       remindersColdMs: remindersCold,
       breakdown: {
-        loadSubmissionsMs: median(queryRuns.slice(1)),
+        loadSubmissionColumnsMs: median(queryRuns.slice(1)),
         statusMatrixMs: median(matrixRuns.slice(1)),
         planRemindersMs: median(planRuns.slice(1)),
+        digestTextsMs: median(digestRuns.slice(1)),
       },
     });
   } finally {

@@ -11,7 +11,7 @@ import { appliesTo } from '../core/classify.js';
 import { SystemClock } from '../core/clock.js';
 import { displayCode } from '../core/codes.js';
 import { formatDateTime } from '../core/deadlines.js';
-import { statusMatrix } from '../core/status.js';
+import { statusMatrixFromColumns } from '../core/status.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { writeCsv } from '../export/csv.js';
@@ -27,7 +27,7 @@ import {
 } from '../review/desk.js';
 import { WAIT_HINT, type WaitReason } from '../review/reasons.js';
 import { ReviewStore } from '../store/review-store.js';
-import { loadSubmissions } from '../store/status-queries.js';
+import { loadSubmissionColumns } from '../store/status-queries.js';
 import { renderCheck, runCheck } from './check.js';
 import { parseAt } from './status.js';
 
@@ -365,10 +365,10 @@ export function registerOfficeCommands(program: Command, deps: OfficeCommandDeps
           }
           const now = new Date();
           const materials = app.store.materials();
-          const matrix = statusMatrix(
+          const matrix = statusMatrixFromColumns(
             cfg.units,
             cfg.checklist.items,
-            loadSubmissions(app.store.db, { until: at }),
+            loadSubmissionColumns(app.store.db, at),
             at,
             { year: cfg.checklist.year, timeZone: tz, dueSoonDays: cfg.reminders.dueSoonDays },
           );

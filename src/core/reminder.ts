@@ -15,7 +15,7 @@ import {
   type StatusMatrix,
 } from './status.js';
 import type { Item, Unit } from './types.js';
-import { dateTimeText, dayIndex, localDay, monthDayText } from './workdays.js';
+import { dateTimeText, dayIndex, localDay, zoneOffsetMs } from './workdays.js';
 
 /** Settings of the reminder schedule. Proposed YAML: the `reminders:` block (see the report). */
 export interface ReminderSettings {
@@ -66,6 +66,64 @@ export function weekKey(at: Date, timeZone: string): string {
 
 export const reminderKey = (unit: string, week: string): string => `reminder:${unit}:${week}`;
 export const summaryKey = (week: string): string => `summary:${week}`;
+
+// ---------------------------------------------------------------------------------------
+// Calendar days of many instants
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+/**
+ * dayIndex() and monthDayText() of workdays.ts for one zone, for tens of thousands of instants
+ * (a province's digests name ~40,000 days of receipt): asking Intl costs 1-5 µs a call, so the
+ * zone's offset is asked once per UTC day and reused for every instant of that day. A UTC day
+ * where the offset is not the same every six hours (a summer-time change) is never reused:
+ * each of its instants is asked for, as workdays.ts would. Same answers, exactly, since no
+ * zone changes its offset and back within six hours.
+ */
+export class ZoneCalendar {
+  /** UTC day number → the zone's offset all that day, or NaN when it changes within it. */
+  private readonly offsets = new Map<number, number>();
+  /** Day index → "5月31日". */
+  private readonly texts = new Map<number, string>();
+
+  constructor(readonly timeZone: string) {}
+
+  /** The zone's offset at `ms`, as zoneOffsetMs() gives it. */
+  offsetAt(ms: number): number {
+    const day = Math.floor(ms / DAY_MS);
+    let off = this.offsets.get(day);
+    if (off === undefined) {
+      const start = day * DAY_MS;
+      off = zoneOffsetMs(new Date(start), this.timeZone);
+      for (let h = 6; h <= 24; h += 6) {
+        // The day's last whole second, not the next day's first.
+        const at = h === 24 ? start + DAY_MS - 1000 : start + h * HOUR_MS;
+        if (zoneOffsetMs(new Date(at), this.timeZone) !== off) off = NaN;
+      }
+      this.offsets.set(day, off);
+    }
+    return Number.isNaN(off) ? zoneOffsetMs(new Date(ms), this.timeZone) : off;
+  }
+
+  /** Days since 1970-01-01 on the zone's calendar: dayIndex(at, timeZone). */
+  dayIndex(at: Date): number {
+    const ms = at.getTime();
+    return Math.floor((ms + this.offsetAt(ms)) / DAY_MS);
+  }
+
+  /** "5月31日": monthDayText(at, timeZone). */
+  monthDay(at: Date): string {
+    const day = this.dayIndex(at);
+    let text = this.texts.get(day);
+    if (text === undefined) {
+      const wall = new Date(day * DAY_MS);
+      text = `${wall.getUTCMonth() + 1}月${wall.getUTCDate()}日`;
+      this.texts.set(day, text);
+    }
+    return text;
+  }
+}
 
 // ---------------------------------------------------------------------------------------
 // Who gets a digest
@@ -158,89 +216,143 @@ function daysText(daysLeft: number): string {
 // ---------------------------------------------------------------------------------------
 // The unit digest
 
-export interface DigestInput {
+/** What every digest of one run shares: the campaign, the checklist, the instant. */
+export interface DigestContext {
   campaign: string;
   office: string;
   /** Where material is sent: the mailbox's own address. */
   mailbox: string;
   timeZone: string;
   items: readonly Item[];
-  reminder: UnitReminder;
   now: Date;
+}
+
+export interface DigestInput extends DigestContext {
+  reminder: UnitReminder;
 }
 
 /** One short mail per unit: what is late, what is due soon, what arrived, how to send. */
 export function digestText(d: DigestInput): MailText {
-  const tz = d.timeZone;
-  const { unit, overdue, dueSoon, received } = d.reminder;
+  return digestWriter(d)(d.reminder);
+}
+
+type Line = { text: string; html: string };
+
+/**
+ * digestText() for many units at one instant: the item lines, deadline texts and calendar
+ * days are worked out once per run instead of once per unit (2,000 digests name the same 50
+ * items and the same few deadlines), and the days of receipt come from a ZoneCalendar.
+ */
+export function digestWriter(d: DigestContext): (reminder: UnitReminder) => MailText {
+  const days = new ZoneCalendar(d.timeZone);
   const byCode = new Map(d.items.map((i) => [i.code, i]));
-  const today = dayIndex(d.now, tz);
-  const left = (c: Cell) => (c.due ? dayIndex(c.due, tz) - today : 0);
-
-  const subject =
-    overdue.length > 0
-      ? `催报：${unit.name}有${overdue.length}项材料逾期未报${dueSoon.length ? `，${dueSoon.length}项即将到期` : ''}`
-      : `提醒：${unit.name}有${dueSoon.length}项材料将于${monthDayText(dueSoon[0]?.due ?? d.now, tz)}前截止`;
-
-  type Line = { text: string; html: string };
-  const owedLine = (c: Cell, late: boolean): Line => {
-    const what = itemLine(byCode.get(c.item), c.item);
-    const when = `${monthDayText(c.due ?? d.now, tz)}截止，${daysText(left(c))}`;
-    return {
-      text: `· ${what}\n  ${when}`,
-      html: `<li${late ? ' style="color:#b00"' : ''}>${escapeHtml(what)}<br><small>${escapeHtml(when)}</small></li>`,
-    };
-  };
-  const receivedLine = (c: Cell): Line => {
-    const what = itemLine(byCode.get(c.item), c.item, 12);
-    const when = c.first
-      ? `${monthDayText(c.first, tz)}收到${c.state === 'submitted_late' ? '（逾期）' : ''}${c.count > 1 ? `，共${c.count}次` : ''}`
-      : '';
-    const note = c.unconfirmed ? '，发件地址待确认' : '';
-    const t = `${what}：${when}${note}`;
-    return { text: `· ${t}`, html: `<li>${escapeHtml(t)}</li>` };
-  };
-
-  const sections: { title: string; lines: Line[] }[] = [];
-  if (overdue.length)
-    sections.push({ title: '已逾期，请尽快报送：', lines: overdue.map((c) => owedLine(c, true)) });
-  if (dueSoon.length)
-    sections.push({ title: '即将到期：', lines: dueSoon.map((c) => owedLine(c, false)) });
-  if (received.length) sections.push({ title: '已收到：', lines: received.map(receivedLine) });
-
-  const first = overdue[0] ?? dueSoon[0];
-  const example = subjectExample(unit, first ? byCode.get(first.item) : undefined);
-  const intro = `${unit.name}：\n截至${monthDayText(d.now, tz)}，${d.campaign}工作中，贵单位尚有以下材料未报送。`;
-  const how = [
-    `请将材料作为附件发送至 ${d.mailbox}，主题写明单位和事项编号，如“${example}”。`,
-    '一封邮件可报送多项材料，文件名中写上事项编号更便于登记；视频等大文件可用超大附件或网盘链接，请在正文写明提取码。',
-  ];
+  const today = days.dayIndex(d.now);
+  const nowText = days.monthDay(d.now);
   const footer = `${d.office}\n（系统每周自动提醒，请勿直接回复；报送的材料会收到回执。）`;
+  const footerHtml = `<p style="color:#666">${escapeHtml(footer).replace('\n', '<br>')}</p>`;
+  const how2 =
+    '一封邮件可报送多项材料，文件名中写上事项编号更便于登记；视频等大文件可用超大附件或网盘链接，请在正文写明提取码。';
 
-  const text = [
-    intro,
-    ...sections.flatMap((s) => ['', s.title, ...s.lines.map((l) => l.text)]),
-    '',
-    '报送方式：',
-    ...how,
-    '',
-    footer,
-    '',
-  ].join('\n');
+  // "5月31日截止，还有13天" of a deadline, by its instant (the cells of an item share it).
+  const dueTexts = new Map<number, string>();
+  const dueText = (c: Cell): string => {
+    const key = c.due ? c.due.getTime() : NaN;
+    let t = dueTexts.get(key);
+    if (t === undefined) {
+      const left = c.due ? days.dayIndex(c.due) - today : 0;
+      t = `${days.monthDay(c.due ?? d.now)}截止，${daysText(left)}`;
+      dueTexts.set(key, t);
+    }
+    return t;
+  };
+  const owedLines = new Map<string, Line>();
+  const owedLine = (c: Cell, late: boolean): Line => {
+    const when = dueText(c);
+    const key = `${late ? 1 : 0}${c.item}\u0000${when}`;
+    let line = owedLines.get(key);
+    if (!line) {
+      const what = itemLine(byCode.get(c.item), c.item);
+      line = {
+        text: `· ${what}\n  ${when}`,
+        html: `<li${late ? ' style="color:#b00"' : ''}>${escapeHtml(what)}<br><small>${escapeHtml(when)}</small></li>`,
+      };
+      owedLines.set(key, line);
+    }
+    return line;
+  };
+  // The item part of "已收到" lines, as text and as HTML.
+  const receivedWhat = new Map<string, Line>();
+  const receivedWhatOf = (c: Cell): Line => {
+    let what = receivedWhat.get(c.item);
+    if (!what) {
+      const text = itemLine(byCode.get(c.item), c.item, 12);
+      what = { text, html: escapeHtml(text) };
+      receivedWhat.set(c.item, what);
+    }
+    return what;
+  };
+  const head = (title: string) =>
+    `<p style="margin-bottom:0"><b>${escapeHtml(title)}</b></p><ul style="padding-left:1.2em;margin-top:0">`;
+  const OVERDUE = '已逾期，请尽快报送：';
+  const DUE_SOON = '即将到期：';
+  const RECEIVED = '已收到：';
+  const overdueHead = head(OVERDUE);
+  const dueSoonHead = head(DUE_SOON);
+  const receivedHead = head(RECEIVED);
+  const how2Html = escapeHtml(how2);
 
-  const html = [
-    '<div style="font-size:15px;line-height:1.6;max-width:600px">',
-    `<p>${escapeHtml(intro).replace('\n', '<br>')}</p>`,
-    ...sections.map(
-      (s) =>
-        `<p style="margin-bottom:0"><b>${escapeHtml(s.title)}</b></p><ul style="padding-left:1.2em;margin-top:0">${s.lines.map((l) => l.html).join('')}</ul>`,
-    ),
-    `<p><b>报送方式：</b><br>${how.map(escapeHtml).join('<br>')}</p>`,
-    `<p style="color:#666">${escapeHtml(footer).replace('\n', '<br>')}</p>`,
-    '</div>',
-  ].join('\n');
+  return (reminder) => {
+    const { unit, overdue, dueSoon, received } = reminder;
+    const subject =
+      overdue.length > 0
+        ? `催报：${unit.name}有${overdue.length}项材料逾期未报${dueSoon.length ? `，${dueSoon.length}项即将到期` : ''}`
+        : `提醒：${unit.name}有${dueSoon.length}项材料将于${days.monthDay(dueSoon[0]?.due ?? d.now)}前截止`;
+    const intro = `${unit.name}：\n截至${nowText}，${d.campaign}工作中，贵单位尚有以下材料未报送。`;
+    const text = [intro];
+    const html = [
+      '<div style="font-size:15px;line-height:1.6;max-width:600px">',
+      `<p>${escapeHtml(intro).replace('\n', '<br>')}</p>`,
+    ];
+    const owed = (title: string, titleHtml: string, cells: readonly Cell[], late: boolean) => {
+      if (!cells.length) return;
+      text.push('', title);
+      let items = titleHtml;
+      for (const c of cells) {
+        const line = owedLine(c, late);
+        text.push(line.text);
+        items += line.html;
+      }
+      html.push(`${items}</ul>`);
+    };
+    owed(OVERDUE, overdueHead, overdue, true);
+    owed(DUE_SOON, dueSoonHead, dueSoon, false);
+    if (received.length) {
+      text.push('', RECEIVED);
+      let items = receivedHead;
+      for (const c of received) {
+        const what = receivedWhatOf(c);
+        const when = c.first
+          ? `${days.monthDay(c.first)}收到${c.state === 'submitted_late' ? '（逾期）' : ''}${c.count > 1 ? `，共${c.count}次` : ''}`
+          : '';
+        // `when` and the note are our own words and digits: nothing in them to escape.
+        const rest = `：${when}${c.unconfirmed ? '，发件地址待确认' : ''}`;
+        text.push(`· ${what.text}${rest}`);
+        items += `<li>${what.html}${rest}</li>`;
+      }
+      html.push(`${items}</ul>`);
+    }
 
-  return { subject: oneLine(subject, 80), text, html };
+    const first = overdue[0] ?? dueSoon[0];
+    const example = subjectExample(unit, first ? byCode.get(first.item) : undefined);
+    const how1 = `请将材料作为附件发送至 ${d.mailbox}，主题写明单位和事项编号，如“${example}”。`;
+    text.push('', '报送方式：', how1, how2, '', footer, '');
+    html.push(
+      `<p><b>报送方式：</b><br>${escapeHtml(how1)}<br>${how2Html}</p>`,
+      footerHtml,
+      '</div>',
+    );
+    return { subject: oneLine(subject, 80), text: text.join('\n'), html: html.join('\n') };
+  };
 }
 
 // ---------------------------------------------------------------------------------------

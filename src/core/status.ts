@@ -91,7 +91,8 @@ export interface Cell {
   /** Calendar days from `now` to the deadline day (0 = today, -3 = three days late);
    * null for items without a date. */
   daysLeft: number | null;
-  /** Earliest and latest receipt time of the counted submissions. */
+  /** Earliest and latest receipt time of the counted submissions. Read-only: when they are
+   * the same instant they are the same Date. */
   first: Date | null;
   latest: Date | null;
   count: number;
@@ -122,6 +123,19 @@ export function cellMark(c: Cell): string {
   let mark = STATE_MARK[c.state];
   if ((c.state === 'ongoing' || c.state === 'flexible') && c.count > 0) mark = '✓';
   return c.unconfirmed ? `${mark}?` : mark;
+}
+
+/**
+ * Submissions as parallel arrays, entry j being one submission: what the store hands over for
+ * a province (100,000s of them) without an object and a Date apiece.
+ */
+export interface SubmissionColumns {
+  unit: readonly string[];
+  item: readonly string[];
+  /** When the server got it, epoch ms (NaN if unreadable, as an invalid Date). */
+  receivedAt: readonly number[];
+  /** 1 when the sender is confirmed as the unit. */
+  confirmed: readonly number[];
 }
 
 /** Running tally of one cell's submissions, in epoch ms (Infinity/-Infinity when empty). */
@@ -159,33 +173,39 @@ function ruleFor(item: Item, o: StatusOptions): ItemRule {
   };
 }
 
+/** The cell of one unit × item with `count` submissions counted, received between `first` and
+ * `latest` (epoch ms). */
 function makeCell(
   unit: Unit,
   rule: ItemRule,
-  t: Tally | undefined,
+  count: number,
+  first: number,
+  latest: number,
+  unconfirmed: boolean,
   nowMs: number,
   today: number,
   dueSoonDays: number,
 ): Cell {
   const dated = rule.due !== null;
-  const count = t?.count ?? 0;
+  const some = count > 0;
+  const firstDate = some ? new Date(first) : null;
   const cell: Cell = {
     unit: unit.code,
     item: rule.item.code,
     state: 'not_applicable',
     due: rule.due,
     daysLeft: dated ? rule.dueDay - today : null,
-    first: t && count > 0 ? new Date(t.first) : null,
-    latest: t && count > 0 ? new Date(t.latest) : null,
+    first: firstDate,
+    // One submission (most cells): the same instant, the same read-only Date.
+    latest: some ? (latest === first ? firstDate : new Date(latest)) : null,
     count,
-    unconfirmed: count > 0 && (t?.unconfirmed ?? false),
+    unconfirmed: some && unconfirmed,
   };
   if (!appliesTo(rule.item, unit)) cell.state = 'not_applicable';
   else if (rule.deadline.kind === 'onsite') cell.state = 'onsite';
   else if (rule.deadline.kind === 'ongoing') cell.state = 'ongoing';
   else if (rule.deadline.kind === 'flexible') cell.state = 'flexible';
-  else if (t && count > 0)
-    cell.state = t.first <= rule.dueMs ? 'submitted_on_time' : 'submitted_late';
+  else if (some) cell.state = first <= rule.dueMs ? 'submitted_on_time' : 'submitted_late';
   else if (nowMs > rule.dueMs) cell.state = 'overdue';
   else if (rule.dueDay - today <= dueSoonDays) cell.state = 'due_soon';
   else cell.state = 'not_yet_due';
@@ -218,10 +238,14 @@ export function stateOf(
 ): Cell {
   const o = { year, timeZone, dueSoonDays };
   const nowMs = now.getTime();
+  const t = tally(submissions, nowMs);
   return makeCell(
     unit,
     ruleFor(item, o),
-    tally(submissions, nowMs),
+    t.count,
+    t.first,
+    t.latest,
+    t.unconfirmed,
     nowMs,
     dayIndex(now, timeZone),
     dueSoonDays,
@@ -229,9 +253,79 @@ export function stateOf(
 }
 
 /**
- * The whole unit × item matrix at `now`. One pass over the submissions into flat arrays
- * indexed by (unit, item) position, so 200,000 rows cost a few milliseconds; rows for units
- * or items that are not in the config (a unit removed since) are ignored.
+ * Every cell's tally in flat arrays indexed by (unit, item) position: 200,000 submissions cost
+ * a few milliseconds. Submissions of codes that are not in the config (a unit removed since)
+ * are ignored.
+ */
+class Grid {
+  readonly first: Float64Array;
+  readonly latest: Float64Array;
+  readonly count: Uint32Array;
+  readonly unconfirmed: Uint8Array;
+  private readonly unitPos: Map<string, number>;
+  private readonly itemPos: Map<string, number>;
+
+  constructor(
+    units: readonly Unit[],
+    private readonly items: readonly Item[],
+    private readonly nowMs: number,
+  ) {
+    const n = units.length * items.length;
+    this.first = new Float64Array(n).fill(Infinity);
+    this.latest = new Float64Array(n).fill(-Infinity);
+    this.count = new Uint32Array(n);
+    this.unconfirmed = new Uint8Array(n);
+    this.unitPos = new Map(units.map((u, i) => [u.code, i]));
+    this.itemPos = new Map(items.map((it, i) => [it.code, i]));
+  }
+
+  /** Counts one submission, unless it arrived after `now`. */
+  add(unit: string, item: string, ms: number, confirmed: boolean): void {
+    if (ms > this.nowMs) return;
+    const u = this.unitPos.get(unit);
+    const i = this.itemPos.get(item);
+    if (u === undefined || i === undefined) return;
+    const k = u * this.items.length + i;
+    this.count[k]!++;
+    if (ms < this.first[k]!) this.first[k] = ms;
+    if (ms > this.latest[k]!) this.latest[k] = ms;
+    if (!confirmed) this.unconfirmed[k] = 1;
+  }
+}
+
+function matrixOf(
+  units: readonly Unit[],
+  items: readonly Item[],
+  rules: readonly ItemRule[],
+  grid: Grid,
+  now: Date,
+  options: StatusOptions,
+): StatusMatrix {
+  const nowMs = now.getTime();
+  const today = dayIndex(now, options.timeZone);
+  const { first, latest, count, unconfirmed } = grid;
+  const rows = units.map((unit, u) =>
+    rules.map((rule, i) => {
+      const k = u * items.length + i;
+      return makeCell(
+        unit,
+        rule,
+        count[k]!,
+        first[k]!,
+        latest[k]!,
+        unconfirmed[k] === 1,
+        nowMs,
+        today,
+        options.dueSoonDays,
+      );
+    }),
+  );
+  return { at: now, options, units, items, rows };
+}
+
+/**
+ * The whole unit × item matrix at `now`: one pass over the submissions, those received after
+ * `now` left out, rows for units or items not in the config ignored.
  */
 export function statusMatrix(
   units: readonly Unit[],
@@ -240,42 +334,26 @@ export function statusMatrix(
   now: Date,
   options: StatusOptions,
 ): StatusMatrix {
-  const nowMs = now.getTime();
-  const today = dayIndex(now, options.timeZone);
   const rules = items.map((i) => ruleFor(i, options));
-  const unitPos = new Map(units.map((u, i) => [u.code, i]));
-  const itemPos = new Map(items.map((it, i) => [it.code, i]));
-  const n = units.length * items.length;
-  const first = new Float64Array(n).fill(Infinity);
-  const latest = new Float64Array(n).fill(-Infinity);
-  const count = new Uint32Array(n);
-  const unconfirmed = new Uint8Array(n);
+  const grid = new Grid(units, items, now.getTime());
+  for (const s of submissions) grid.add(s.unit, s.item, s.receivedAt.getTime(), s.confirmed);
+  return matrixOf(units, items, rules, grid, now, options);
+}
 
-  for (const s of submissions) {
-    const u = unitPos.get(s.unit);
-    const i = itemPos.get(s.item);
-    if (u === undefined || i === undefined) continue;
-    const ms = s.receivedAt.getTime();
-    if (ms > nowMs) continue;
-    const k = u * items.length + i;
-    count[k]!++;
-    if (ms < first[k]!) first[k] = ms;
-    if (ms > latest[k]!) latest[k] = ms;
-    if (!s.confirmed) unconfirmed[k] = 1;
-  }
-
-  const rows = units.map((unit, u) =>
-    rules.map((rule, i) => {
-      const k = u * items.length + i;
-      const c = count[k]!;
-      const t: Tally | undefined =
-        c > 0
-          ? { first: first[k]!, latest: latest[k]!, count: c, unconfirmed: unconfirmed[k] === 1 }
-          : undefined;
-      return makeCell(unit, rule, t, nowMs, today, options.dueSoonDays);
-    }),
-  );
-  return { at: now, options, units, items, rows };
+/** statusMatrix() of submissions handed over as columns (the store's loadSubmissionColumns). */
+export function statusMatrixFromColumns(
+  units: readonly Unit[],
+  items: readonly Item[],
+  submissions: SubmissionColumns,
+  now: Date,
+  options: StatusOptions,
+): StatusMatrix {
+  const rules = items.map((i) => ruleFor(i, options));
+  const grid = new Grid(units, items, now.getTime());
+  const { unit, item, receivedAt, confirmed } = submissions;
+  for (let j = 0; j < unit.length; j++)
+    grid.add(unit[j]!, item[j]!, receivedAt[j]!, confirmed[j] === 1);
+  return matrixOf(units, items, rules, grid, now, options);
 }
 
 /** The cell of one unit × item, or undefined for codes not in the matrix. */

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import {
   DEFAULT_REMINDER_SETTINGS,
-  digestText,
+  digestWriter,
   planReminders,
   reminderKey,
   summaryKey,
@@ -17,9 +17,9 @@ import {
   type MailAttachment,
   type ReminderSettings,
 } from '../core/reminder.js';
-import { statusMatrix, type StatusMatrix } from '../core/status.js';
+import { statusMatrixFromColumns, type StatusMatrix } from '../core/status.js';
 import type { Config } from '../config/types.js';
-import { loadSubmissions, queuedKeysForPeriod } from '../store/status-queries.js';
+import { loadSubmissionColumns, queuedKeysForPeriod } from '../store/status-queries.js';
 import type { OutboxMail, SqliteStore } from '../store/sqlite.js';
 import type { WeeklyJob } from './cron.js';
 
@@ -86,8 +86,9 @@ export class RemindersJob {
   /** Status at `at` (default now): what the digests and the summary are computed from. */
   matrix(at: Date = this.deps.clock.now()): StatusMatrix {
     const { config, store } = this.deps;
-    const submissions = loadSubmissions(store.db, { until: at });
-    return statusMatrix(config.units, config.checklist.items, submissions, at, {
+    // As columns: a province's 200,000 materials never become 200,000 objects and Dates.
+    const submissions = loadSubmissionColumns(store.db, at);
+    return statusMatrixFromColumns(config.units, config.checklist.items, submissions, at, {
       year: config.checklist.year,
       timeZone: config.checklist.timezone,
       dueSoonDays: this.settings.dueSoonDays,
@@ -167,16 +168,16 @@ export class RemindersJob {
 
     store.transaction(() => {
       if (parts !== 'summary') {
+        const digest = digestWriter({
+          campaign: config.campaign.name,
+          office: config.campaign.office,
+          mailbox: config.from,
+          timeZone: tz,
+          items: config.checklist.items,
+          now: at,
+        });
         for (const r of planReminders(matrix, at, this.settings.dueSoonDays, plannedFor)) {
-          const text = digestText({
-            campaign: config.campaign.name,
-            office: config.campaign.office,
-            mailbox: config.from,
-            timeZone: tz,
-            items: config.checklist.items,
-            reminder: r,
-            now: at,
-          });
+          const text = digest(r);
           const key = reminderKey(r.unit.code, period);
           const to = r.unit.addresses.join(', ');
           queue(

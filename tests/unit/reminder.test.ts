@@ -6,6 +6,7 @@ import { DEFAULT_CONFIG_PATH, loadConfig } from '../../src/config/load.js';
 import { FixedClock } from '../../src/core/clock.js';
 import {
   digestText,
+  digestWriter,
   lateUnits,
   matrixCsv,
   mostlyLateItems,
@@ -15,11 +16,14 @@ import {
   summaryKey,
   summaryText,
   weekKey,
+  ZoneCalendar,
   type UnitReminder,
 } from '../../src/core/reminder.js';
 import { statusMatrix, type SubmissionRow } from '../../src/core/status.js';
 import {
   CHINESE_WORKDAYS,
+  dayIndex,
+  monthDayText,
   moveToWorkday,
   nextWorkday,
   WEEKDAYS_ONLY,
@@ -228,6 +232,80 @@ describe('digestText: one short Chinese mail per unit', () => {
     });
     expect(d.html).not.toContain('<b>大河路');
     expect(d.html).toContain('&#60;b&#62;大河路');
+  });
+});
+
+describe('digestWriter: the digests of one run share their item lines and dates', () => {
+  it('writes for every unit what digestText writes for it alone', () => {
+    const rows: SubmissionRow[] = units.flatMap((u, n) => [
+      sent(u.code, '1', `2015-05-${String(10 + (n % 20)).padStart(2, '0')}T10:00`, n % 3 > 0),
+      ...(n % 2
+        ? [sent(u.code, '1', '2015-06-03T10:00'), sent(u.code, '2.1', '2015-06-02T23:59')]
+        : []),
+    ]);
+    for (const now of ['2015-05-25T09:00', '2015-06-08T09:00', '2015-06-29T09:00']) {
+      const ctx = {
+        campaign: config.campaign.name,
+        office: config.campaign.office,
+        mailbox: config.from,
+        timeZone: TZ,
+        items,
+        now: sh(now),
+      };
+      const plan = planReminders(matrixAt(now, rows), sh(now), 14);
+      expect(plan.length).toBeGreaterThan(0);
+      const write = digestWriter(ctx);
+      for (const r of plan) expect(write(r)).toEqual(digestText({ ...ctx, reminder: r }));
+    }
+  });
+});
+
+describe('ZoneCalendar: the days of workdays.ts, without asking Intl for each instant', () => {
+  // Zones with summer time, half- and quarter-hour offsets, a 30-minute summer shift (Lord
+  // Howe) and changes at local midnight (Beirut, Asunción: a day's offset taken from its
+  // start would be wrong for an hour), around their 2015 changes and at random instants.
+  const zones = [
+    'Asia/Shanghai',
+    'America/New_York',
+    'Europe/London',
+    'Australia/Lord_Howe',
+    'Asia/Kolkata',
+    'America/St_Johns',
+    'Pacific/Chatham',
+    'Asia/Beirut',
+    'America/Asuncion',
+    'UTC',
+  ];
+  const changes = [
+    '2015-03-08T07:00:00Z',
+    '2015-03-22T03:00:00Z',
+    '2015-03-28T22:00:00Z',
+    '2015-03-29T01:00:00Z',
+    '2015-04-04T15:00:00Z',
+    '2015-10-03T15:30:00Z',
+    '2015-10-24T21:00:00Z',
+    '2015-10-25T01:00:00Z',
+    '2015-11-01T06:00:00Z',
+  ].map((s) => Date.parse(s));
+
+  it.each(zones)('%s', (tz) => {
+    const cal = new ZoneCalendar(tz);
+    const instants: number[] = [];
+    for (const c of changes)
+      for (let d = -3 * 3_600_000; d <= 3 * 3_600_000; d += 15 * 60_000)
+        instants.push(c + d - 1, c + d, c + d + 1);
+    let x = 12345;
+    for (let n = 0; n < 2000; n++) {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      instants.push(Date.UTC(2014, 0, 1) + Math.floor((x / 2 ** 31) * 3 * 365 * 86_400_000));
+    }
+    for (const ms of instants) {
+      const at = new Date(ms);
+      expect([cal.dayIndex(at), cal.monthDay(at)]).toEqual([
+        dayIndex(at, tz),
+        monthDayText(at, tz),
+      ]);
+    }
   });
 });
 
