@@ -44,7 +44,7 @@ import {
 } from 'node:fs';
 import { copyFile, mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { Duplex, PassThrough, Readable, Transform, Writable } from 'node:stream';
+import { Duplex, PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { MailParser } from 'mailparser';
@@ -701,18 +701,17 @@ async function collectAndStore(
   const whole = encoding === 'base64';
   let chunks: Buffer[] = [];
   let size = 0;
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
+  const decoder = whole ? undefined : transferDecoder(encoding);
+  await drain(
+    decoder ? content.pipe(forwardErrors(content, decoder)) : content,
+    signal,
+    (chunk) => {
       size += chunk.length;
       // base64 is capped once decoded (the message is small, so its encoded form is too)
       if (!whole && size > cap) chunks = [];
       else chunks.push(chunk);
-      done();
     },
-  });
-  const decoder = whole ? undefined : transferDecoder(encoding);
-  if (decoder) await pipeline(content, decoder, sink, { signal });
-  else await pipeline(content, sink, { signal });
+  );
   let data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
   if (whole) {
     data = decodeBase64(data);
@@ -736,6 +735,44 @@ async function collectAndStore(
     }
   }
   return { sha256, size, path: dest, ...(keepBytes ? { bytes: data } : {}) };
+}
+
+/**
+ * Reads a stream to its end, chunk by chunk. Lighter than stream.pipeline into a Writable,
+ * which for every part of every message also builds an AbortController and aborts it (a
+ * DOMException apiece) once done.
+ */
+function drain(stream: Readable, signal: AbortSignal, onChunk: (b: Buffer) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      stream.destroy();
+      reject(signal.reason as Error);
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const settle = (err?: Error) => {
+      signal.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve();
+    };
+    let ended = false;
+    stream.on('data', onChunk);
+    stream.once('end', () => {
+      ended = true;
+      settle();
+    });
+    stream.once('error', settle);
+    // destroyed without an error (the parse was given up): not the whole part
+    stream.once('close', () => {
+      if (!ended) settle(new Error('the part ended early'));
+    });
+  });
+}
+
+/** `to`, failing when `from` (piped into it) fails. */
+function forwardErrors(from: Readable, to: Transform): Transform {
+  from.once('error', (err) => to.destroy(err));
+  return to;
 }
 
 /** filesDir/<first 2 hex>/<sha256>. */
