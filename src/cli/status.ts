@@ -20,6 +20,7 @@ import { dateTimeText, localDay, monthDayText, zoneOffsetMs } from '../core/work
 import type { Config } from '../config/types.js';
 import type { App, AppOptions } from '../main.js';
 import { RemindersJob, type RemindersResult } from '../schedule/reminders.js';
+import { displayWidth } from '../core/width.js';
 
 export interface StatusCommandDeps {
   loadConfig: () => Config;
@@ -82,25 +83,6 @@ const ANSI: Readonly<Record<CellState, string>> = {
   onsite: '2',
   not_applicable: '2',
 };
-
-/** Terminal columns of a string: CJK and full-width characters take two. */
-export function displayWidth(s: string): number {
-  let w = 0;
-  for (const ch of s) {
-    const c = ch.codePointAt(0) ?? 0;
-    const wide =
-      (c >= 0x1100 && c <= 0x115f) ||
-      (c >= 0x2e80 && c <= 0xa4cf) ||
-      (c >= 0xac00 && c <= 0xd7a3) ||
-      (c >= 0xf900 && c <= 0xfaff) ||
-      (c >= 0xfe30 && c <= 0xfe4f) ||
-      (c >= 0xff00 && c <= 0xff60) ||
-      (c >= 0xffe0 && c <= 0xffe6) ||
-      c >= 0x20000;
-    w += wide ? 2 : 1;
-  }
-  return w;
-}
 
 function pad(s: string, width: number): string {
   return s + ' '.repeat(Math.max(0, width - displayWidth(s)));

@@ -3,6 +3,7 @@ import ExcelJS from 'exceljs';
 import { renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { CellTone, ColumnKind, Table, Value } from './tables.js';
+import { displayWidth } from '../core/width.js';
 
 const FORMAT: Readonly<Record<ColumnKind, string | undefined>> = {
   text: undefined,
@@ -20,34 +21,15 @@ const FILL: Readonly<Record<CellTone, string>> = {
   muted: 'FFEDEDED',
 };
 
-/** Columns a string takes in a spreadsheet cell: CJK and full-width characters count two. */
-export function textWidth(s: string): number {
-  let w = 0;
-  for (const ch of s) {
-    const c = ch.codePointAt(0) ?? 0;
-    w +=
-      (c >= 0x2e80 && c <= 0xa4cf) ||
-      (c >= 0xac00 && c <= 0xd7a3) ||
-      (c >= 0xf900 && c <= 0xfaff) ||
-      (c >= 0xfe30 && c <= 0xfe4f) ||
-      (c >= 0xff00 && c <= 0xff60) ||
-      (c >= 0xffe0 && c <= 0xffe6) ||
-      c >= 0x20000
-        ? 2
-        : 1;
-  }
-  return w;
-}
-
 /** Widest shown value: dates and rates by their format, text by its longest line. Capped so
  * one long reason does not make a column a screen wide. */
 function widthOf(kind: ColumnKind, header: string, values: Value[]): number {
   const fixed = kind === 'date' ? 10 : kind === 'datetime' ? 16 : kind === 'percent' ? 7 : 0;
-  let w = Math.max(textWidth(header), fixed);
+  let w = Math.max(displayWidth(header), fixed);
   if (kind === 'text' || kind === 'int') {
     for (const v of values) {
       if (v === null || v instanceof Date) continue;
-      for (const line of String(v).split('\n')) w = Math.max(w, textWidth(line));
+      for (const line of String(v).split('\n')) w = Math.max(w, displayWidth(line));
     }
   }
   return Math.min(w + 2, 60);
