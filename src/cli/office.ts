@@ -245,6 +245,27 @@ export function registerOfficeCommands(program: Command, deps: OfficeCommandDeps
       .option('--quiet', 'no corrected receipt to the sender')
       .option('--json', 'print JSON');
 
+  type DecisionOpts = { by?: string; quiet?: boolean; json?: boolean };
+  /** A review decision's action: take it on the desk, print it, send the corrected receipt. */
+  const decision =
+    <O extends DecisionOpts>(
+      take: (
+        d: ReviewDesk,
+        target: ReturnType<typeof parseTarget>,
+        opts: O,
+        meta: { by: string; quiet: boolean },
+      ) => DecisionResult,
+    ) =>
+    (id: string, opts: O, cmd: Command) =>
+      withApp(cmd, async (app, cfg) => {
+        const r = take(desk(app, cfg), parseTarget(id), opts, {
+          by: who(opts.by),
+          quiet: opts.quiet ?? false,
+        });
+        out.write(opts.json ? JSON.stringify(r, null, 2) + '\n' : renderDecision(r, cfg));
+        await sendNow(app, r);
+      });
+
   decisionOptions(
     review
       .command('assign')
@@ -256,19 +277,9 @@ export function registerOfficeCommands(program: Command, deps: OfficeCommandDeps
       .requiredOption('--unit <code>', 'unit code (see units)')
       .requiredOption('--item <code>', 'item code, e.g. 2.1 (or 二-1)'),
   ).action(
-    (
-      id: string,
-      opts: { unit: string; item: string; by?: string; quiet?: boolean; json?: boolean },
-      cmd: Command,
-    ) =>
-      withApp(cmd, async (app, cfg) => {
-        const r = desk(app, cfg).assign(parseTarget(id), opts.unit, opts.item, {
-          by: who(opts.by),
-          quiet: opts.quiet ?? false,
-        });
-        out.write(opts.json ? JSON.stringify(r, null, 2) + '\n' : renderDecision(r, cfg));
-        await sendNow(app, r);
-      }),
+    decision<DecisionOpts & { unit: string; item: string }>((d, target, o, meta) =>
+      d.assign(target, o.unit, o.item, meta),
+    ),
   );
 
   decisionOptions(
@@ -280,19 +291,9 @@ export function registerOfficeCommands(program: Command, deps: OfficeCommandDeps
       .argument('<id>', 'a material number or m<number> (a message) from that sender')
       .requiredOption('--unit <code>', 'unit code (see units)'),
   ).action(
-    (
-      id: string,
-      opts: { unit: string; by?: string; quiet?: boolean; json?: boolean },
-      cmd: Command,
-    ) =>
-      withApp(cmd, async (app, cfg) => {
-        const r = desk(app, cfg).confirmSender(parseTarget(id), opts.unit, {
-          by: who(opts.by),
-          quiet: opts.quiet ?? false,
-        });
-        out.write(opts.json ? JSON.stringify(r, null, 2) + '\n' : renderDecision(r, cfg));
-        await sendNow(app, r);
-      }),
+    decision<DecisionOpts & { unit: string }>((d, target, o, meta) =>
+      d.confirmSender(target, o.unit, meta),
+    ),
   );
 
   decisionOptions(
@@ -302,19 +303,9 @@ export function registerOfficeCommands(program: Command, deps: OfficeCommandDeps
       .argument('<id>', 'a material number or m<number>')
       .requiredOption('--reason <text>', 'why: the sender is told'),
   ).action(
-    (
-      id: string,
-      opts: { reason: string; by?: string; quiet?: boolean; json?: boolean },
-      cmd: Command,
-    ) =>
-      withApp(cmd, async (app, cfg) => {
-        const r = desk(app, cfg).reject(parseTarget(id), opts.reason, {
-          by: who(opts.by),
-          quiet: opts.quiet ?? false,
-        });
-        out.write(opts.json ? JSON.stringify(r, null, 2) + '\n' : renderDecision(r, cfg));
-        await sendNow(app, r);
-      }),
+    decision<DecisionOpts & { reason: string }>((d, target, o, meta) =>
+      d.reject(target, o.reason, meta),
+    ),
   );
 
   review
