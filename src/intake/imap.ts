@@ -18,6 +18,7 @@ import {
   RECONNECT_MAX_MS,
   RECONNECT_MIN_MS,
 } from '../core/limits.js';
+import type { Config } from '../config/types.js';
 import type { SqliteStore } from '../store/sqlite.js';
 import type { Intake, IntakeResult, Prepared } from './pipeline.js';
 
@@ -37,16 +38,7 @@ export const COMMIT_GROUP = 16;
  * at most WHOLE_FETCH_MAX_BYTES until its raw file is written, then its parse result. */
 export const PIPELINE_DEPTH = 48;
 
-export interface ImapSettings {
-  host: string;
-  port: number;
-  tls: boolean;
-  user: string;
-  password: string;
-  mailbox: string;
-  pollSeconds: number;
-  moveTo: string | null;
-}
+export type ImapSettings = Config['imap'];
 
 export interface NewMessage {
   uid: number;

@@ -3,6 +3,7 @@
 // they taught. Kept apart from SqliteStore so the review work needs no change to it; like
 // SqliteStore, this is one of the few places that know the table layout.
 import type { Database, Statement } from 'better-sqlite3';
+import type { MessageRecord } from './sqlite.js';
 
 export interface LearnedAddress {
   address: string;
@@ -27,20 +28,10 @@ export interface ReviewMaterial {
   reason: string;
 }
 
-export interface ReviewMessage {
+/** A recorded message as review reads it back: its row id, and the time as stored (ISO). */
+export interface ReviewMessage extends Omit<MessageRecord, 'size' | 'receivedAt' | 'dateHeader'> {
   id: number;
-  sha256: string;
-  messageId: string | null;
-  rawPath: string;
   receivedAt: string;
-  fromAddress: string | null;
-  fromName: string | null;
-  subject: string;
-  kind: 'submission' | 'not_submission' | 'failed';
-  reason: string;
-  unit: string | null;
-  unitConfirmed: boolean;
-  reply: string;
 }
 
 /** The fields of a material a decision may change. */
