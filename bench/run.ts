@@ -23,6 +23,7 @@ import { startSmtpServer, type SmtpCapture } from '../tests/support/smtp.js';
 import { BUILD_DIR, launcherNodeFlags, REPO_ROOT, runChild } from './child.js';
 import { bigMail, generateMail, type BenchMail } from './corpus.js';
 import { latencyRun } from './latency.js';
+import { summarizeDir } from './profile.js';
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
@@ -170,6 +171,11 @@ async function wire(env: Env, mailbox: string, label: string): Promise<WireResul
   return r.result;
 }
 
+/** Where `--profile` puts the CPU profiles of one measured run. */
+function profileDir(env: Env, label: string): string {
+  return path.join(env.dir, 'profiles', label);
+}
+
 async function backfill(env: Env, mailbox: string, label: string, bigLimits = false) {
   const dataDir = path.join(env.dir, `data-${label}`);
   const config = writeConfig(env, label, { mailbox, bigLimits });
@@ -179,7 +185,7 @@ async function backfill(env: Env, mailbox: string, label: string, bigLimits = fa
     childEnv(env, dataDir),
     {
       logFile: path.join(env.dir, `${label}.log`),
-      nodeArgs: PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(env.dir, 'profiles')}`] : [],
+      nodeArgs: PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir(env, label)}`] : [],
     },
   );
   if (r.code !== 0 || !r.result)
@@ -290,6 +296,8 @@ async function main(): Promise<void> {
         ms: full.ms,
       });
       results.memory.backfillPeakRssMb = full.peakRssMb;
+      if (PROFILE)
+        say(`\nwhere the backfill's time goes:\n${summarizeDir(profileDir(env, 'backfill'))}\n`);
     }
 
     // --- 2. growth ---------------------------------------------------------------------------
