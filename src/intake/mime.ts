@@ -76,6 +76,7 @@ import {
   PARSE_TIMEOUT_MS,
 } from '../core/limits.js';
 import type { ParsedAttachment, ParsedMail } from '../core/types.js';
+import { contentPath, moveIn } from '../store/files.js';
 import { extractTnef, isTnefPart } from './tnef.js';
 
 export interface ParseOptions {
@@ -657,7 +658,7 @@ async function storeStream(
       return { sha256: '', size, path: '', oversized: true };
     }
     const sha256 = hash.digest('hex');
-    const dest = contentPath(opts, sha256);
+    const dest = contentPath(opts.filesDir, sha256);
     if (existsSync(dest)) {
       await rm(tmp, { force: true });
     } else {
@@ -719,7 +720,7 @@ async function collectAndStore(
   }
   if (size > cap) return { sha256: '', size, path: '', oversized: true };
   const sha256 = createHash('sha256').update(data).digest('hex');
-  const dest = contentPath(opts, sha256);
+  const dest = contentPath(opts.filesDir, sha256);
   if (!existsSync(dest)) {
     const tmp = path.join(opts.tmpDir, `part-${process.pid}-${randomUUID()}.tmp`);
     try {
@@ -775,11 +776,6 @@ function forwardErrors(from: Readable, to: Transform): Transform {
   return to;
 }
 
-/** filesDir/<first 2 hex>/<sha256>. */
-function contentPath(opts: ParseOptions, sha256: string): string {
-  return path.join(opts.filesDir, sha256.slice(0, 2), sha256);
-}
-
 /** Writes a new temp file, making its folder the first time. Synchronous: the parse thread
  * has nothing else to do meanwhile, and a write handed to libuv's threads measured slower. */
 function writeTemp(tmp: string, data: Buffer): void {
@@ -789,18 +785,6 @@ function writeTemp(tmp: string, data: Buffer): void {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     mkdirSync(path.dirname(tmp), { recursive: true });
     writeFileSync(tmp, data, { flag: 'wx' });
-  }
-}
-
-/** Renames a temp file to its content-addressed name, making the <aa> folder the first time
- * one lands there (no mkdir or stat per part). */
-function moveIn(tmp: string, dest: string): void {
-  try {
-    renameSync(tmp, dest);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    mkdirSync(path.dirname(dest), { recursive: true });
-    renameSync(tmp, dest);
   }
 }
 

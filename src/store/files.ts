@@ -78,7 +78,7 @@ export class DataFolder {
 
   storeBytes(bytes: Buffer, dir: string, ext: string): StoredFile {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const absPath = path.join(dir, sha256.slice(0, 2), `${sha256}${ext}`);
+    const absPath = contentPath(dir, sha256, ext);
     // Known bytes (the same mail again) are not written twice.
     if (sizeOf(absPath) === bytes.length) return this.stored(sha256, bytes.length, absPath);
     const tmp = this.tmpPath();
@@ -94,7 +94,7 @@ export class DataFolder {
 
   /** Moves a written temp file to its content-addressed name (or drops it: already there). */
   private settle(tmp: string, sha256: string, size: number, dir: string, ext: string): StoredFile {
-    const absPath = path.join(dir, sha256.slice(0, 2), `${sha256}${ext}`);
+    const absPath = contentPath(dir, sha256, ext);
     if (sizeOf(absPath) === size) rmSync(tmp, { force: true });
     else moveIn(tmp, absPath);
     return this.stored(sha256, size, absPath);
@@ -114,8 +114,14 @@ function sizeOf(file: string): number {
   return statSync(file, { throwIfNoEntry: false })?.size ?? -1;
 }
 
-/** Renames a temp file into place, making its <aa> folder the first time one lands there. */
-function moveIn(tmp: string, absPath: string): void {
+/** <dir>/<first 2 hex>/<sha256><ext>: where content with that hash is kept. */
+export function contentPath(dir: string, sha256: string, ext = ''): string {
+  return path.join(dir, sha256.slice(0, 2), `${sha256}${ext}`);
+}
+
+/** Renames a temp file into place, making its <aa> folder the first time one lands there
+ * (no mkdir or stat for every file). */
+export function moveIn(tmp: string, absPath: string): void {
   try {
     renameSync(tmp, absPath);
   } catch (err) {
