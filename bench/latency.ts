@@ -5,7 +5,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ImapFlow } from 'imapflow';
 import type { Config } from '../src/config/types.js';
 import type { DovecotServer } from '../tests/support/dovecot.js';
 import type { SmtpCapture } from '../tests/support/smtp.js';
@@ -59,15 +58,7 @@ async function waitForLog(file: string, needle: string, timeoutMs: number): Prom
 
 export async function latencyRun(inp: LatencyInput): Promise<LatencyResult> {
   const { imap, smtp } = inp;
-  const client = new ImapFlow({
-    host: imap.host,
-    port: imap.port,
-    secure: false,
-    auth: { user: imap.user, pass: imap.password },
-    logger: false,
-  });
-  client.on('error', () => undefined);
-  await client.connect();
+  const client = await imap.client();
   await client.mailboxCreate('Live').catch(() => undefined);
 
   // Submissions from roster addresses (they are answered); a seed of their own.

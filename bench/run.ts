@@ -15,7 +15,6 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { lstat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ImapFlow } from 'imapflow';
 import YAML from 'yaml';
 import { loadConfig } from '../src/config/load.js';
 import { cleanupDovecot, startDovecot, type DovecotServer } from '../tests/support/dovecot.js';
@@ -119,15 +118,7 @@ function childEnv(env: Env, dataDir: string): Record<string, string> {
 }
 
 async function appendAll(env: Env, mailbox: string, mails: { raw: Buffer; date: Date }[]) {
-  const client = new ImapFlow({
-    host: env.imap.host,
-    port: env.imap.port,
-    secure: false,
-    auth: { user: env.imap.user, pass: env.imap.password },
-    logger: false,
-  });
-  client.on('error', () => undefined);
-  await client.connect();
+  const client = await env.imap.client();
   try {
     if (mailbox !== 'INBOX') await client.mailboxCreate(mailbox).catch(() => undefined);
     for (const m of mails) await client.append(mailbox, m.raw, [], m.date);

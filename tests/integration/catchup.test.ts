@@ -6,7 +6,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { ImapFlow } from 'imapflow';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FixedClock } from '../../src/core/clock.js';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../../src/config/load.js';
@@ -75,15 +74,7 @@ describe.skipIf(!requireDovecot())('pipelined catch-up', () => {
   });
 
   async function appendAll(raws: Buffer[], mailbox = 'INBOX'): Promise<void> {
-    const client = new ImapFlow({
-      host: imap.host,
-      port: imap.port,
-      secure: false,
-      auth: { user: imap.user, pass: imap.password },
-      logger: false,
-    });
-    client.on('error', () => undefined);
-    await client.connect();
+    const client = await imap.client();
     try {
       for (const raw of raws)
         await client.append(mailbox, raw, [], new Date('2015-05-20T08:00:00Z'));
@@ -196,15 +187,7 @@ describe.skipIf(!requireDovecot())('pipelined catch-up', () => {
       { log, clock, parseWorkers: 1 },
     );
     closers.push(() => app.close());
-    const client = new ImapFlow({
-      host: imap.host,
-      port: imap.port,
-      secure: false,
-      auth: { user: imap.user, pass: imap.password },
-      logger: false,
-    });
-    client.on('error', () => undefined);
-    await client.connect();
+    const client = await imap.client();
     try {
       await client.mailboxCreate('Done').catch(() => undefined);
       expect(await app.imap.once()).toHaveLength(12);

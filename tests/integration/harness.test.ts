@@ -1,5 +1,5 @@
 import iconv from 'iconv-lite';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -39,19 +39,6 @@ async function inboxStatus(client: ImapFlow) {
   return st;
 }
 
-async function connect(srv: DovecotServer): Promise<ImapFlow> {
-  const client = new ImapFlow({
-    host: srv.host,
-    port: srv.port,
-    secure: false,
-    auth: { user: srv.user, pass: srv.password },
-    logger: false,
-  });
-  client.on('error', () => undefined);
-  await client.connect();
-  return client;
-}
-
 describe.skipIf(!requireDovecot())('Dovecot harness', () => {
   let srv: DovecotServer;
 
@@ -70,7 +57,7 @@ describe.skipIf(!requireDovecot())('Dovecot harness', () => {
     expect(uid1).toBe(1);
     expect(uid2).toBe(2);
 
-    const client = await connect(srv);
+    const client = await srv.client();
     let uidValidity: bigint;
     try {
       const lock = await client.getMailboxLock('INBOX');
@@ -99,7 +86,7 @@ describe.skipIf(!requireDovecot())('Dovecot harness', () => {
     }
 
     await srv.recreateInbox();
-    const client2 = await connect(srv);
+    const client2 = await srv.client();
     try {
       const st = await inboxStatus(client2);
       expect(st.uidValidity).not.toBe(uidValidity);
@@ -118,10 +105,10 @@ describe.skipIf(!requireDovecot())('Dovecot harness', () => {
   it('restarts on the same port with the same mail', async () => {
     const port = srv.port;
     await srv.stop();
-    await expect(connect(srv)).rejects.toThrow();
+    await expect(srv.client()).rejects.toThrow();
     await srv.start();
     expect(srv.port).toBe(port);
-    const client = await connect(srv);
+    const client = await srv.client();
     try {
       const st = await inboxStatus(client);
       expect(st.messages).toBe(1);

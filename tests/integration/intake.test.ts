@@ -2,7 +2,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ImapFlow } from 'imapflow';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FixedClock } from '../../src/core/clock.js';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../../src/config/load.js';
@@ -216,14 +215,7 @@ describe.skipIf(!requireDovecot())('intake from a real IMAP mailbox', () => {
       ['liuzhai', '5'],
     ]);
 
-    const client = new ImapFlow({
-      host: imap.host,
-      port: imap.port,
-      secure: false,
-      auth: { user: imap.user, pass: imap.password },
-      logger: false,
-    });
-    await client.connect();
+    const client = await imap.client();
     await client.mailboxOpen('INBOX');
     const flags = new Map<number, string[]>();
     for await (const m of client.fetch('1:*', { uid: true, flags: true }, { uid: true }))

@@ -33,6 +33,8 @@ export interface DovecotServer {
     raw: Buffer | string,
     opts?: { internalDate?: Date; mailbox?: string; flags?: string[] },
   ): Promise<number>;
+  /** A client logged in as the test user (the caller logs out) */
+  client(): Promise<ImapFlow>;
   /** Drop and recreate the INBOX so UIDVALIDITY changes */
   recreateInbox(): Promise<void>;
   /** Stop the server; resolves once every Dovecot process is gone and the port is closed */
@@ -411,7 +413,7 @@ class DovecotInstance implements DovecotServer {
     this.running = false;
   }
 
-  private async client(): Promise<ImapFlow> {
+  async client(): Promise<ImapFlow> {
     const client = new ImapFlow({
       host: this.host,
       port: this.port,
