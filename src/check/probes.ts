@@ -3,6 +3,7 @@
 // the library's words) for diagnose.ts to explain; nothing here decides what they mean.
 import { ImapFlow } from 'imapflow';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import type { Config } from '../config/types.js';
 
 /** A probe gives up on a silent server after this long: a TLS/port mismatch often looks
  * like a server that never greets, and the operator is waiting at the terminal. */
@@ -21,15 +22,7 @@ export interface ProbeFailure {
   authenticationFailed: boolean;
 }
 
-export interface ImapSettingsForProbe {
-  host: string;
-  port: number;
-  tls: boolean;
-  user: string;
-  password: string;
-  mailbox: string;
-  moveTo: string | null;
-}
+export type ImapSettingsForProbe = Omit<Config['imap'], 'pollSeconds'>;
 
 export interface ImapReport {
   capabilities: string[];
