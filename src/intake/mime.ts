@@ -649,7 +649,6 @@ async function storeStream(
     },
   });
   try {
-    await mkdir(opts.tmpDir, { recursive: true });
     const out = createWriteStream(tmp, { flags: 'wx' });
     if (decoder) await pipeline(content, decoder, hasher, out, { signal });
     else await pipeline(content, hasher, out, { signal });
@@ -1306,6 +1305,8 @@ export async function parseMessageFile(
       'mailparser internals (processHeaders/createNode) missing: mailparser version unsupported',
     );
   }
+  // streamed parts need the temp folder (parts of a message in memory make it when missing)
+  if (!bytes) await mkdir(opts.tmpDir, { recursive: true });
   const timeoutMs = opts.timeoutMs ?? PARSE_TIMEOUT_MS;
   const controller = new AbortController();
   const timer = setTimeout(
